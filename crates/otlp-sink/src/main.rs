@@ -1,0 +1,78 @@
+//! `otlp-sink` binary: a development OTLP/HTTP trace receiver. Not for production.
+//!
+//! Thin on purpose: parse flags, start [`otlp_sink::OtlpSink`], print where it listens, stop on
+//! Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::Parser;
+use otlp_sink::{OtlpSink, SpanStore, DEFAULT_MAX_SPANS};
+
+/// Development OTLP/HTTP trace receiver: keeps spans in memory and shows them as text
+/// waterfalls. No auth, no persistence, http/protobuf only. NOT for production.
+#[derive(Debug, Parser)]
+#[command(name = "otlp-sink", version)]
+struct Cli {
+    /// Address to listen on (4318 is the standard OTLP/HTTP port).
+    #[arg(long, env = "OTLP_SINK_BIND", default_value = "127.0.0.1:4318")]
+    bind: SocketAddr,
+
+    /// Most spans kept in memory; the oldest received are evicted first.
+    #[arg(long, env = "OTLP_SINK_MAX_SPANS", default_value_t = DEFAULT_MAX_SPANS,
+          value_parser = parse_max_spans)]
+    max_spans: usize,
+}
+
+fn parse_max_spans(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let sink = OtlpSink::start_with_store(cli.bind, SpanStore::with_max_spans(cli.max_spans))
+        .await
+        .context("starting otlp-sink (is another receiver already on this port?)")?;
+    let base = sink.base_url();
+    eprintln!("otlp-sink: development OTLP receiver — in-memory, no auth, NOT for production");
+    eprintln!(
+        "  OTLP/HTTP traces  {}  (protobuf only)",
+        sink.traces_endpoint()
+    );
+    eprintln!("  exporter env      OTEL_EXPORTER_OTLP_ENDPOINT={base} OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+    eprintln!("  trace browser     {base}/");
+    eprintln!("  JSON API          {base}/api/traces  {base}/api/traces/{{trace_id}}");
+    eprintln!("  health            {base}/healthz");
+    eprintln!("  keeping at most {} spans; Ctrl-C to stop", cli.max_spans);
+
+    shutdown_signal().await?;
+    eprintln!(
+        "otlp-sink: stopping ({} spans held)",
+        sink.store.span_count()
+    );
+    sink.stop().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM (what `cargo xtask down` and container runtimes send).
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
+}

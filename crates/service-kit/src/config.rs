@@ -1,0 +1,42 @@
+//! Settings every service takes. A service flattens [`ServerArgs`] (and
+//! [`telemetry::TelemetryArgs`]) into its own `clap` CLI; each flag also reads its variable.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "BIND_ADDR", value_name = "BIND_ADDR")]
+    pub bind_addr: Option<SocketAddr>,
+
+    /// Database URL: `postgres://…` or `sqlite://path?mode=rwc`.
+    /// Default: SQLite file `data/<service>.db` under the working directory.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "HTTP_WORKERS", value_name = "HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+}
+
+impl ServerArgs {
+    pub fn bind_addr_or(&self, default_port: u16) -> SocketAddr {
+        self.bind_addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)))
+    }
+
+    /// The configured database URL, or the per-service SQLite file.
+    pub fn database_url_or_default(&self, service: &str) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_owned(),
+            _ => crate::db::default_sqlite_url(service),
+        }
+    }
+}

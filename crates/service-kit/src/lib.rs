@@ -1,0 +1,21 @@
+//! The HTTP scaffolding the three WebStore services share, so none of it is copied between them.
+//!
+//! # Layout
+//! - [`problem`]: RFC 9457 `application/problem+json` errors with stable `type` URIs, and the
+//!   extractor configs that turn bad JSON, paths and queries into them (never HTML, never a panic).
+//! - [`app`]: what every service's `App` has — `/healthz`, `/metrics`, `/openapi.json`, the
+//!   problem+json 404, security headers.
+//! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL).
+//! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`, the
+//!   telemetry ones).
+//! - [`readiness`]: the `/readyz` body: the database decides, the other dependencies inform.
+//!
+//! **Invariant:** nothing here knows about orders, products or charges.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod problem;
+pub mod readiness;
+
+pub use problem::Problem;

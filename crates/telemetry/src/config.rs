@@ -1,0 +1,549 @@
+//! Settings, read once at start-up.
+//!
+//! [`TelemetryArgs`] is a `clap` argument group: a service flattens it into its own CLI so that
+//! every variable below is also a flag and shows in `--help`. Values are validated here, so a
+//! typo in `OTEL_TRACES_SAMPLER` is a start-up error that names the variable, instead of the
+//! OpenTelemetry SDK's silent fallback.
+
+use std::time::Duration;
+
+use clap::Args;
+use opentelemetry_sdk::trace::Sampler;
+
+use crate::Error;
+
+/// The telemetry part of every service's command line. Each flag also reads its variable.
+#[derive(Debug, Clone, Args)]
+pub struct TelemetryArgs {
+    /// Service name on every span (`service.name`); defaults to the binary's name.
+    #[arg(long, env = "OTEL_SERVICE_NAME", value_name = "OTEL_SERVICE_NAME")]
+    pub otel_service_name: Option<String>,
+
+    /// Base OTLP endpoint; `/v1/traces` is appended for http/protobuf.
+    /// Default: http://localhost:4318 (http/protobuf) or http://localhost:4317 (grpc).
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        value_name = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )]
+    pub otel_exporter_otlp_endpoint: Option<String>,
+
+    /// Full OTLP traces endpoint, used as is (wins over OTEL_EXPORTER_OTLP_ENDPOINT).
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        value_name = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )]
+    pub otel_exporter_otlp_traces_endpoint: Option<String>,
+
+    /// OTLP protocol: `http/protobuf` (default) or `grpc`.
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_PROTOCOL",
+        value_name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+    )]
+    pub otel_exporter_otlp_protocol: Option<String>,
+
+    /// Sampler: always_on, always_off, traceidratio, parentbased_always_on (default),
+    /// parentbased_always_off, parentbased_traceidratio.
+    #[arg(long, env = "OTEL_TRACES_SAMPLER", value_name = "OTEL_TRACES_SAMPLER")]
+    pub otel_traces_sampler: Option<String>,
+
+    /// Sampler argument: the ratio (0.0–1.0) for the *traceidratio samplers.
+    #[arg(
+        long,
+        env = "OTEL_TRACES_SAMPLER_ARG",
+        value_name = "OTEL_TRACES_SAMPLER_ARG"
+    )]
+    pub otel_traces_sampler_arg: Option<String>,
+
+    /// `true` turns spans and their export off (and so exemplars); /metrics stays on.
+    #[arg(long, env = "OTEL_SDK_DISABLED", value_name = "OTEL_SDK_DISABLED")]
+    pub otel_sdk_disabled: Option<String>,
+
+    /// Extra resource attributes, `key=value,…` (read by the OpenTelemetry SDK).
+    #[arg(
+        long,
+        env = "OTEL_RESOURCE_ATTRIBUTES",
+        value_name = "OTEL_RESOURCE_ATTRIBUTES"
+    )]
+    pub otel_resource_attributes: Option<String>,
+
+    /// Batch span processor: milliseconds between exports (SDK default 5000).
+    #[arg(
+        long,
+        env = "OTEL_BSP_SCHEDULE_DELAY",
+        value_name = "OTEL_BSP_SCHEDULE_DELAY"
+    )]
+    pub otel_bsp_schedule_delay: Option<u64>,
+
+    /// Batch span processor: spans kept in memory before new ones are dropped (SDK default 2048).
+    #[arg(
+        long,
+        env = "OTEL_BSP_MAX_QUEUE_SIZE",
+        value_name = "OTEL_BSP_MAX_QUEUE_SIZE"
+    )]
+    pub otel_bsp_max_queue_size: Option<usize>,
+
+    /// Batch span processor: spans per export request (SDK default 512).
+    #[arg(
+        long,
+        env = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        value_name = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+    )]
+    pub otel_bsp_max_export_batch_size: Option<usize>,
+
+    /// Batch span processor: milliseconds one export may take (SDK default 30000).
+    #[arg(
+        long,
+        env = "OTEL_BSP_EXPORT_TIMEOUT",
+        value_name = "OTEL_BSP_EXPORT_TIMEOUT"
+    )]
+    pub otel_bsp_export_timeout: Option<u64>,
+
+    /// Log filter, `tracing-subscriber` EnvFilter syntax.
+    #[arg(
+        long = "log-filter",
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info"
+    )]
+    pub rust_log: String,
+
+    /// Log format: `json` (one object per line, with trace_id/span_id) or `pretty`.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_name = "LOG_FORMAT",
+        default_value = "json"
+    )]
+    pub log_format: String,
+
+    /// Exemplars older than this are not exposed on /metrics (e.g. `10m`, `1h`).
+    #[arg(
+        long,
+        env = "EXEMPLAR_MAX_AGE",
+        value_name = "EXEMPLAR_MAX_AGE",
+        default_value = "10m"
+    )]
+    pub exemplar_max_age: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    HttpProtobuf,
+    Grpc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Validated settings. Build one with [`TelemetryConfig::from_env`] or from parsed
+/// [`TelemetryArgs`]; the presets ([`TelemetryConfig::testing`]) serve tests.
+#[derive(Debug, Clone)]
+pub struct TelemetryConfig {
+    pub service_name: String,
+    pub service_version: String,
+    /// `None` when `OTEL_SDK_DISABLED=true`: no spans are exported and no exemplars attached.
+    pub traces: Option<TraceExport>,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub exemplar_max_age: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TraceExport {
+    pub protocol: OtlpProtocol,
+    /// The URL the exporter posts to (already resolved: `/v1/traces` appended for HTTP).
+    pub endpoint: String,
+    pub sampler: SamplerChoice,
+    pub batch: BatchSettings,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BatchSettings {
+    pub schedule_delay: Option<Duration>,
+    pub max_queue_size: Option<usize>,
+    pub max_export_batch_size: Option<usize>,
+    pub export_timeout: Option<Duration>,
+}
+
+/// The sampler named by `OTEL_TRACES_SAMPLER`, kept as data so it can be printed and compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SamplerChoice {
+    AlwaysOn,
+    AlwaysOff,
+    TraceIdRatio(f64),
+    ParentBasedAlwaysOn,
+    ParentBasedAlwaysOff,
+    ParentBasedTraceIdRatio(f64),
+}
+
+impl SamplerChoice {
+    pub fn to_sampler(self) -> Sampler {
+        match self {
+            Self::AlwaysOn => Sampler::AlwaysOn,
+            Self::AlwaysOff => Sampler::AlwaysOff,
+            Self::TraceIdRatio(r) => Sampler::TraceIdRatioBased(r),
+            Self::ParentBasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            Self::ParentBasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+            Self::ParentBasedTraceIdRatio(r) => {
+                Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(r)))
+            }
+        }
+    }
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> Error {
+    Error::InvalidSetting {
+        variable,
+        message: message.into(),
+    }
+}
+
+impl TelemetryConfig {
+    /// Reads every setting from the environment (the same variables the CLI flags read).
+    pub fn from_env(default_service_name: &str) -> Result<Self, Error> {
+        use clap::{FromArgMatches, Parser};
+        #[derive(Parser)]
+        struct EnvOnly {
+            #[command(flatten)]
+            args: TelemetryArgs,
+        }
+        // Parsing an empty command line makes clap read only the `env` of each argument.
+        let matches = <EnvOnly as clap::CommandFactory>::command()
+            .try_get_matches_from([default_service_name])
+            .map_err(|e| invalid("OTEL_*", e.to_string()))?;
+        let parsed =
+            EnvOnly::from_arg_matches(&matches).map_err(|e| invalid("OTEL_*", e.to_string()))?;
+        Self::from_args(
+            &parsed.args,
+            default_service_name,
+            env!("CARGO_PKG_VERSION"),
+        )
+    }
+
+    /// Validates parsed arguments. `service_version` is normally the caller's `CARGO_PKG_VERSION`.
+    pub fn from_args(
+        args: &TelemetryArgs,
+        default_service_name: &str,
+        service_version: &str,
+    ) -> Result<Self, Error> {
+        let disabled = match args.otel_sdk_disabled.as_deref().map(str::trim) {
+            None | Some("") => false,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                return Err(invalid(
+                    "OTEL_SDK_DISABLED",
+                    format!("expected true or false, got {v:?}"),
+                ))
+            }
+        };
+        let protocol = match args.otel_exporter_otlp_protocol.as_deref().map(str::trim) {
+            None | Some("") | Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
+            Some("grpc") => OtlpProtocol::Grpc,
+            Some(v) => {
+                return Err(invalid(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL",
+                    format!(
+                        "expected grpc or http/protobuf, got {v:?} (http/json is not supported)"
+                    ),
+                ))
+            }
+        };
+        let endpoint = resolve_endpoint(
+            protocol,
+            args.otel_exporter_otlp_traces_endpoint.as_deref(),
+            args.otel_exporter_otlp_endpoint.as_deref(),
+        )?;
+        let sampler = parse_sampler(
+            args.otel_traces_sampler.as_deref(),
+            args.otel_traces_sampler_arg.as_deref(),
+        )?;
+        let log_format = match args.log_format.trim() {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            v => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("expected json or pretty, got {v:?}"),
+                ))
+            }
+        };
+        let exemplar_max_age = parse_duration("EXEMPLAR_MAX_AGE", &args.exemplar_max_age)?;
+        // Validate the filter now so that a typo fails start-up with the variable's name.
+        tracing_subscriber::EnvFilter::try_new(&args.rust_log)
+            .map_err(|e| invalid("RUST_LOG", e.to_string()))?;
+        let service_name = args
+            .otel_service_name
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| default_service_name.to_owned());
+        let batch = BatchSettings {
+            schedule_delay: args.otel_bsp_schedule_delay.map(Duration::from_millis),
+            max_queue_size: args.otel_bsp_max_queue_size,
+            max_export_batch_size: args.otel_bsp_max_export_batch_size,
+            export_timeout: args.otel_bsp_export_timeout.map(Duration::from_millis),
+        };
+        Ok(Self {
+            service_name,
+            service_version: service_version.to_owned(),
+            traces: (!disabled).then_some(TraceExport {
+                protocol,
+                endpoint,
+                sampler,
+                batch,
+            }),
+            log_filter: args.rust_log.clone(),
+            log_format,
+            exemplar_max_age,
+        })
+    }
+
+    /// For tests: sample everything, export over http/protobuf to `endpoint`, quick batches.
+    pub fn testing(service_name: &str, otlp_traces_endpoint: &str) -> Self {
+        Self {
+            service_name: service_name.to_owned(),
+            service_version: env!("CARGO_PKG_VERSION").to_owned(),
+            traces: Some(TraceExport {
+                protocol: OtlpProtocol::HttpProtobuf,
+                endpoint: otlp_traces_endpoint.to_owned(),
+                sampler: SamplerChoice::ParentBasedAlwaysOn,
+                batch: BatchSettings {
+                    schedule_delay: Some(Duration::from_millis(100)),
+                    ..BatchSettings::default()
+                },
+            }),
+            log_filter: "info".to_owned(),
+            log_format: LogFormat::Json,
+            exemplar_max_age: Duration::from_secs(600),
+        }
+    }
+}
+
+fn resolve_endpoint(
+    protocol: OtlpProtocol,
+    traces_endpoint: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<String, Error> {
+    // The OTLP exporter spec: the signal-specific variable is used as is; the generic one is a
+    // base URL to which http/protobuf appends the signal path.
+    let (variable, url, append) = match (
+        traces_endpoint.filter(|s| !s.is_empty()),
+        endpoint.filter(|s| !s.is_empty()),
+    ) {
+        (Some(url), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url.to_owned(), false),
+        (None, Some(url)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", url.to_owned(), true),
+        (None, None) => match protocol {
+            OtlpProtocol::HttpProtobuf => (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://localhost:4318".to_owned(),
+                true,
+            ),
+            OtlpProtocol::Grpc => (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://localhost:4317".to_owned(),
+                true,
+            ),
+        },
+    };
+    let url = url.trim().to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(invalid(
+            variable,
+            format!("expected an http:// or https:// URL, got {url:?}"),
+        ));
+    }
+    if url.starts_with("https://") {
+        return Err(invalid(
+            variable,
+            "https endpoints need a TLS stack, which this build leaves out; send OTLP to a local collector over http",
+        ));
+    }
+    Ok(match (protocol, append) {
+        (OtlpProtocol::HttpProtobuf, true) => format!("{}/v1/traces", url.trim_end_matches('/')),
+        _ => url,
+    })
+}
+
+fn parse_sampler(name: Option<&str>, arg: Option<&str>) -> Result<SamplerChoice, Error> {
+    let ratio = || -> Result<f64, Error> {
+        match arg.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(1.0),
+            Some(v) => match v.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+                _ => Err(invalid(
+                    "OTEL_TRACES_SAMPLER_ARG",
+                    format!("expected a ratio between 0.0 and 1.0, got {v:?}"),
+                )),
+            },
+        }
+    };
+    Ok(match name.map(str::trim).unwrap_or("") {
+        "" | "parentbased_always_on" => SamplerChoice::ParentBasedAlwaysOn,
+        "always_on" => SamplerChoice::AlwaysOn,
+        "always_off" => SamplerChoice::AlwaysOff,
+        "parentbased_always_off" => SamplerChoice::ParentBasedAlwaysOff,
+        "traceidratio" => SamplerChoice::TraceIdRatio(ratio()?),
+        "parentbased_traceidratio" => SamplerChoice::ParentBasedTraceIdRatio(ratio()?),
+        other => {
+            return Err(invalid(
+                "OTEL_TRACES_SAMPLER",
+                format!("unsupported sampler {other:?}; expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio"),
+            ))
+        }
+    })
+}
+
+/// `30s`, `10m`, `24h`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, Error> {
+    let v = value.trim();
+    let (digits, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = digits.parse().map_err(|_| {
+        invalid(
+            variable,
+            format!("expected a duration such as 30s, 10m or 24h, got {value:?}"),
+        )
+    })?;
+    let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(invalid(
+                variable,
+                format!("unknown unit {unit:?} in {value:?}; use ms, s, m, h or d"),
+            ))
+        }
+    };
+    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        t: TelemetryArgs,
+    }
+
+    fn config(flags: &[&str]) -> Result<TelemetryConfig, Error> {
+        let mut argv = vec!["svc"];
+        argv.extend_from_slice(flags);
+        let cli = Cli::try_parse_from(argv).expect("flags parse");
+        TelemetryConfig::from_args(&cli.t, "svc", "1.2.3")
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = config(&[]).unwrap();
+        let t = c.traces.unwrap();
+        assert_eq!(t.protocol, OtlpProtocol::HttpProtobuf);
+        assert_eq!(t.endpoint, "http://localhost:4318/v1/traces");
+        assert_eq!(t.sampler, SamplerChoice::ParentBasedAlwaysOn);
+        assert_eq!(c.service_name, "svc");
+    }
+
+    #[test]
+    fn generic_endpoint_gets_the_signal_path_and_specific_one_is_kept() {
+        let c = config(&["--otel-exporter-otlp-endpoint", "http://c:4318/"]).unwrap();
+        assert_eq!(c.traces.unwrap().endpoint, "http://c:4318/v1/traces");
+        let c = config(&[
+            "--otel-exporter-otlp-traces-endpoint",
+            "http://c:9/x",
+            "--otel-exporter-otlp-endpoint",
+            "http://d",
+        ])
+        .unwrap();
+        assert_eq!(c.traces.unwrap().endpoint, "http://c:9/x");
+        let c = config(&["--otel-exporter-otlp-protocol", "grpc"]).unwrap();
+        assert_eq!(c.traces.unwrap().endpoint, "http://localhost:4317");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (flags, var) in [
+            (
+                &["--otel-traces-sampler", "sometimes"][..],
+                "OTEL_TRACES_SAMPLER",
+            ),
+            (
+                &[
+                    "--otel-traces-sampler",
+                    "traceidratio",
+                    "--otel-traces-sampler-arg",
+                    "2",
+                ][..],
+                "OTEL_TRACES_SAMPLER_ARG",
+            ),
+            (
+                &["--otel-exporter-otlp-protocol", "http/json"][..],
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+            ),
+            (&["--otel-sdk-disabled", "yes"][..], "OTEL_SDK_DISABLED"),
+            (&["--log-format", "xml"][..], "LOG_FORMAT"),
+            (&["--exemplar-max-age", "ten"][..], "EXEMPLAR_MAX_AGE"),
+            (
+                &["--otel-exporter-otlp-endpoint", "collector:4318"][..],
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ),
+        ] {
+            let err = config(flags).unwrap_err().to_string();
+            assert!(err.contains(var), "{flags:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn sdk_disabled_turns_traces_off() {
+        assert!(config(&["--otel-sdk-disabled", "true"])
+            .unwrap()
+            .traces
+            .is_none());
+        assert!(config(&["--otel-sdk-disabled", "FALSE"])
+            .unwrap()
+            .traces
+            .is_some());
+    }
+
+    #[test]
+    fn ratio_samplers_take_their_argument() {
+        let c = config(&[
+            "--otel-traces-sampler",
+            "parentbased_traceidratio",
+            "--otel-traces-sampler-arg",
+            "0.25",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.traces.unwrap().sampler,
+            SamplerChoice::ParentBasedTraceIdRatio(0.25)
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("X", "250ms").unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse_duration("X", "10m").unwrap(),
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            parse_duration("X", "24h").unwrap(),
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(parse_duration("X", "7").unwrap(), Duration::from_secs(7));
+        assert!(parse_duration("X", "").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! The guard that keeps the span pipeline alive and flushes it at the end.
+
+use std::time::Duration;
+
+use opentelemetry_sdk::trace::SdkTracerProvider;
+
+/// How long shutdown waits for the last spans to leave. A blackholed collector must not keep a
+/// stopping service alive; what has not left by then is lost (and was counted as it failed).
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Returned by [`crate::init`]. Hold it for the life of the process: dropping it (or, better,
+/// awaiting [`TelemetryGuard::shutdown`]) flushes the spans still queued and stops the exporter.
+#[must_use = "dropping the guard shuts the span pipeline down"]
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl TelemetryGuard {
+    pub(crate) fn new(provider: Option<SdkTracerProvider>) -> Self {
+        Self { provider }
+    }
+
+    /// `true` when spans are recorded and exported (`OTEL_SDK_DISABLED` is not `true`).
+    pub fn traces_enabled(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// Flushes and shuts down from a blocking thread, leaving the async runtime free.
+    ///
+    /// Why not inline: the batch span processor exports on its own thread and blocks on it; the
+    /// gRPC exporter's channel is driven by *this* runtime, so a shutdown that blocks the runtime
+    /// thread waits on itself until the timeout.
+    pub async fn shutdown(mut self) {
+        if let Some(provider) = self.provider.take() {
+            let _ = tokio::task::spawn_blocking(move || shutdown_provider(provider)).await;
+        }
+    }
+}
+
+fn shutdown_provider(provider: SdkTracerProvider) {
+    if let Err(e) = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT) {
+        eprintln!("telemetry: span pipeline shutdown: {e}");
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            // Off the current thread for the reason given on `shutdown`; joined so that the
+            // process does not exit before the flush ends (bounded by SHUTDOWN_TIMEOUT).
+            let _ = std::thread::spawn(move || shutdown_provider(provider)).join();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Through the real subscriber, propagator and middleware: an incoming sampled `traceparent`
+//! becomes an exemplar on `http_server_request_duration_seconds`; an unsampled one does not; the
+//! `/metrics` text is accepted by an independent OpenMetrics parser.
+//!
+//! One test binary, one global subscriber: both cases live in one test so that nothing races it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{test, web, App, HttpResponse};
+use otlp_sink::OtlpSink;
+use telemetry::http::{metrics_endpoint, tracing_logger, ServerMetrics};
+use telemetry::{Registry, TelemetryConfig};
+
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut l) = self.0.lock() {
+            l.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    // Good enough for unique test ids without a rand dependency.
+    let mut out = String::new();
+    let mut x = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+        | 1;
+    for _ in 0..bytes {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push_str(&format!("{:02x}", x as u8));
+    }
+    out
+}
+
+#[actix_web::test]
+async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
+    let sink = OtlpSink::start_in_background("127.0.0.1:0".parse().unwrap()).unwrap();
+    let logs = Lines::default();
+    let writer = logs.clone();
+    let config = TelemetryConfig::testing("telemetry-test", &sink.traces_endpoint());
+    let _guard = telemetry::init::init_with_writer(&config, move || writer.clone()).unwrap();
+
+    let registry = Registry::new(Duration::from_secs(600));
+    let app = test::init_service(
+        App::new()
+            .wrap(ServerMetrics::new(&registry))
+            .wrap(tracing_logger())
+            .route(
+                "/jobs/{id}",
+                web::get().to(|| async {
+                    tracing::info!("handling work");
+                    HttpResponse::Ok().finish()
+                }),
+            )
+            .service(metrics_endpoint(registry.clone())),
+    )
+    .await;
+
+    let (sampled_trace, parent) = (random_hex(16), random_hex(8));
+    let req = test::TestRequest::get()
+        .uri("/jobs/1")
+        .insert_header(("traceparent", format!("00-{sampled_trace}-{parent}-01")))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 200);
+
+    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    let exemplar_line = text
+        .lines()
+        .find(|l| l.contains(&format!("trace_id=\"{sampled_trace}\"")))
+        .unwrap_or_else(|| panic!("no exemplar for the sampled trace in:\n{text}"));
+    assert!(exemplar_line.starts_with("http_server_request_duration_seconds_bucket{http_request_method=\"GET\",http_route=\"/jobs/{id}\",http_response_status_code=\"200\""), "{exemplar_line}");
+
+    // The root span is the child of the incoming parent, exported to the sink.
+    let spans = sink
+        .store
+        .wait_for_trace(&sampled_trace, |s| !s.is_empty(), Duration::from_secs(5))
+        .await;
+    let server = spans
+        .iter()
+        .find(|s| s.kind == "server")
+        .expect("server span exported");
+    assert_eq!(server.parent_span_id.as_deref(), Some(parent.as_str()));
+    assert_eq!(server.service_name, "telemetry-test");
+    assert!(
+        exemplar_line.contains(&format!("span_id=\"{}\"", server.span_id)),
+        "{exemplar_line}"
+    );
+
+    // The log line written inside the request names the trace and span.
+    let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let line = log_text
+        .lines()
+        .find(|l| l.contains("handling work"))
+        .expect("log line captured");
+    let json: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(json["trace_id"], sampled_trace.as_str());
+    assert_eq!(json["span_id"], server.span_id.as_str());
+
+    // Unsampled parent: the request is served, measured, but leaves no exemplar and no span.
+    let unsampled_trace = random_hex(16);
+    let req = test::TestRequest::get()
+        .uri("/jobs/2")
+        .insert_header((
+            "traceparent",
+            format!("00-{unsampled_trace}-{}-00", random_hex(8)),
+        ))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), 200);
+    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(
+        text.contains("http_response_status_code=\"200\",le=\"+Inf\"} 2"),
+        "both requests counted:\n{text}"
+    );
+    assert!(
+        !text.contains(&unsampled_trace),
+        "unsampled trace leaked into an exemplar:\n{text}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sink.store.trace(&unsampled_trace).is_empty());
+
+    independent_parser_accepts(&text);
+}
+
+/// Python's `prometheus_client` OpenMetrics parser is strict (EOF marker, exemplar syntax,
+/// canonical `le` values): it is the independent reader the issue asks for.
+fn independent_parser_accepts(text: &str) {
+    let script = r#"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+text = sys.stdin.read()
+families = list(text_string_to_metric_families(text))
+exemplars = sum(1 for f in families for s in f.samples if s.exemplar is not None)
+print(f"{len(families)} families, {exemplars} exemplars")
+assert exemplars >= 1, "no exemplar parsed"
+"#;
+    let probe = Command::new("python3")
+        .args(["-c", "import prometheus_client"])
+        .status();
+    if !matches!(probe, Ok(s) if s.success()) {
+        let required = std::env::var("WEBSTORE_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "python3 with prometheus_client is required (pip install prometheus-client)"
+        );
+        eprintln!("SKIPPED: OpenMetrics check with python prometheus_client (not installed)");
+        return;
+    }
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the OpenMetrics parser refused /metrics:\n{}\n---\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "python prometheus_client: {}",
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+}

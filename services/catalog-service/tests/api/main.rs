@@ -1,0 +1,6 @@
+//! One test binary for the catalog-service HTTP API (zero2prod style: `spawn_app()` per test).
+
+mod cache;
+mod helpers;
+mod observability;
+mod products;

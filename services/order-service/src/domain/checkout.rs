@@ -1,0 +1,273 @@
+//! A checkout request, parsed.
+
+use serde::Deserialize;
+use service_kit::problem::FieldError;
+
+/// The JSON body as sent. Unknown fields are refused: a client cannot slip in a price or a total.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutBody {
+    /// ISO 3166-1 alpha-2 country code, e.g. `US`.
+    pub country: String,
+    /// `card`, `paypal`, `apple_pay` or `bank_transfer`.
+    pub payment_method: String,
+    /// 1–100 lines.
+    pub items: Vec<LineBody>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineBody {
+    pub product_id: String,
+    /// An integer 1–1000.
+    pub quantity: i64,
+}
+
+/// ISO 3166-1 alpha-2, upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.as_bytes() {
+            [a, b]
+                if a.is_ascii_uppercase()
+                    && b.is_ascii_uppercase()
+                    && ISO_3166_ALPHA2.contains(&s) =>
+            {
+                Ok(Self([*a, *b]))
+            }
+            _ => Err(format!("{s:?} is not an ISO 3166-1 alpha-2 country code")),
+        }
+    }
+}
+
+impl AsRef<str> for Country {
+    fn as_ref(&self) -> &str {
+        // Two ASCII upper-case letters, checked in `parse`.
+        std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMethod {
+    Card,
+    Paypal,
+    ApplePay,
+    BankTransfer,
+}
+
+impl PaymentMethod {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "card" => Self::Card,
+            "paypal" => Self::Paypal,
+            "apple_pay" => Self::ApplePay,
+            "bank_transfer" => Self::BankTransfer,
+            _ => {
+                return Err(format!(
+                    "{s:?} is not one of card, paypal, apple_pay, bank_transfer"
+                ))
+            }
+        })
+    }
+}
+
+impl AsRef<str> for PaymentMethod {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Card => "card",
+            Self::Paypal => "paypal",
+            Self::ApplePay => "apple_pay",
+            Self::BankTransfer => "bank_transfer",
+        }
+    }
+}
+
+/// 1–1000 units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    pub const MAX: i64 = 1000;
+
+    pub fn parse(n: i64) -> Result<Self, String> {
+        if (1..=Self::MAX).contains(&n) {
+            Ok(Self(n as u32))
+        } else {
+            Err(format!(
+                "must be an integer from 1 to {}, got {n}",
+                Self::MAX
+            ))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A catalog id: 1–64 characters of `[A-Za-z0-9_-]`, so it is safe in a URL path segment.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProductId(String);
+
+impl ProductId {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err("must be 1–64 characters of A–Z, a–z, 0–9, '-' or '_'".to_owned())
+        }
+    }
+}
+
+impl AsRef<str> for ProductId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutLine {
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+}
+
+/// A valid checkout: country, method and 1–100 lines (the same product may appear on several
+/// lines; each is priced on its own).
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub country: Country,
+    pub payment_method: PaymentMethod,
+    pub lines: Vec<CheckoutLine>,
+}
+
+pub const MAX_LINES: usize = 100;
+
+impl TryFrom<CheckoutBody> for Checkout {
+    /// Every offending field, not just the first.
+    type Error = Vec<FieldError>;
+
+    fn try_from(body: CheckoutBody) -> Result<Self, Self::Error> {
+        let mut errors = Vec::new();
+        let country = Country::parse(&body.country)
+            .map_err(|m| errors.push(FieldError::new("country", m)))
+            .ok();
+        let payment_method = PaymentMethod::parse(&body.payment_method)
+            .map_err(|m| errors.push(FieldError::new("payment_method", m)))
+            .ok();
+        if body.items.is_empty() || body.items.len() > MAX_LINES {
+            errors.push(FieldError::new(
+                "items",
+                format!("must have 1 to {MAX_LINES} lines, got {}", body.items.len()),
+            ));
+        }
+        let mut lines = Vec::with_capacity(body.items.len().min(MAX_LINES));
+        for (i, line) in body.items.iter().enumerate().take(MAX_LINES) {
+            let product_id = ProductId::parse(&line.product_id)
+                .map_err(|m| errors.push(FieldError::new(format!("items[{i}].product_id"), m)))
+                .ok();
+            let quantity = Quantity::parse(line.quantity)
+                .map_err(|m| errors.push(FieldError::new(format!("items[{i}].quantity"), m)))
+                .ok();
+            if let (Some(product_id), Some(quantity)) = (product_id, quantity) {
+                lines.push(CheckoutLine {
+                    product_id,
+                    quantity,
+                });
+            }
+        }
+        match (country, payment_method, errors.is_empty()) {
+            (Some(country), Some(payment_method), true) => Ok(Self {
+                country,
+                payment_method,
+                lines,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// ISO 3166-1 alpha-2 officially assigned codes.
+const ISO_3166_ALPHA2: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(country: &str, method: &str, items: Vec<(&str, i64)>) -> CheckoutBody {
+        CheckoutBody {
+            country: country.into(),
+            payment_method: method.into(),
+            items: items
+                .into_iter()
+                .map(|(p, q)| LineBody {
+                    product_id: p.into(),
+                    quantity: q,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_valid_basket_parses() {
+        let c = Checkout::try_from(body("US", "card", vec![("p-0001", 2)])).unwrap();
+        assert_eq!(c.country.as_ref(), "US");
+        assert_eq!(c.lines[0].quantity.get(), 2);
+    }
+
+    #[test]
+    fn every_offending_field_is_listed() {
+        let errors =
+            Checkout::try_from(body("us", "cash", vec![("p 1", 0), ("p-2", 1001)])).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "country",
+                "payment_method",
+                "items[0].product_id",
+                "items[0].quantity",
+                "items[1].quantity"
+            ]
+        );
+    }
+
+    #[test]
+    fn line_count_bounds() {
+        assert!(Checkout::try_from(body("US", "card", vec![])).is_err());
+        let many: Vec<_> = (0..101).map(|_| ("p-0001", 1)).collect();
+        let errors = Checkout::try_from(body("US", "card", many)).unwrap_err();
+        assert_eq!(errors[0].field, "items");
+        let hundred: Vec<_> = (0..100).map(|_| ("p-0001", 1)).collect();
+        assert!(Checkout::try_from(body("US", "card", hundred)).is_ok());
+    }
+
+    #[test]
+    fn unassigned_country_codes_are_refused() {
+        assert!(Country::parse("XX").is_err());
+        assert!(Country::parse("USA").is_err());
+        assert!(Country::parse("DE").is_ok());
+    }
+}

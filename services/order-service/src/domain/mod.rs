@@ -1,0 +1,12 @@
+//! The checkout's rules as types. Parsing happens once, at the boundary; past it, a `Checkout`
+//! is valid by construction. No I/O here.
+
+mod api_keys;
+mod checkout;
+mod money;
+
+pub use api_keys::{ApiKeys, AuthFailure, CustomerId};
+pub use checkout::{
+    Checkout, CheckoutBody, CheckoutLine, Country, LineBody, PaymentMethod, ProductId, Quantity,
+};
+pub use money::Cents;

@@ -1,0 +1,44 @@
+//! The order service's business instruments (names and buckets from the design).
+
+use std::sync::Arc;
+
+use telemetry::metrics::{CounterFamily, HistogramFamily};
+use telemetry::Registry;
+
+pub const PAYMENT_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0];
+pub const AMOUNT_BUCKETS: &[f64] = &[
+    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 25000.0,
+];
+
+#[derive(Clone, Debug)]
+pub struct OrderMetrics {
+    pub payment_duration: Arc<HistogramFamily>,
+    pub checkout_amount: Arc<HistogramFamily>,
+    pub orders: Arc<CounterFamily>,
+    pub auth_failures: Arc<CounterFamily>,
+}
+
+impl OrderMetrics {
+    pub fn new(registry: &Registry) -> Self {
+        Self {
+            payment_duration: registry.histogram(
+                "webstore_payment_duration_seconds",
+                "Duration of payment-gateway charges as seen by the order service.",
+                &["country", "payment_method", "outcome"],
+                PAYMENT_BUCKETS,
+            ),
+            checkout_amount: registry.histogram(
+                "webstore_checkout_amount_usd",
+                "Order totals in US dollars.",
+                &["country", "payment_method"],
+                AMOUNT_BUCKETS,
+            ),
+            orders: registry.counter("webstore_orders", "Orders by final status.", &["status"]),
+            auth_failures: registry.counter(
+                "webstore_auth_failures",
+                "Rejected API credentials by reason.",
+                &["reason"],
+            ),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+use actix_web::{web, HttpResponse};
+use service_kit::readiness::Readiness;
+
+use crate::startup::AppState;
+
+/// Ready when the orders database answers. Catalog and gateway are not checked: an outage there
+/// is answered per request (503/502), and pulling every replica out would not help.
+#[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503)))]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    Readiness::new(service_kit::db::ping(state.flow.store.connection()).await).response()
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", responses((status = 200)))]
+#[allow(dead_code)] // documents the route service-kit registers
+pub async fn healthz() {}
+
+/// Prometheus metrics, OpenMetrics text with exemplars.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
+#[allow(dead_code)] // documents the route the telemetry crate registers
+pub async fn metrics() {}

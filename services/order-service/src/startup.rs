@@ -1,0 +1,106 @@
+//! Building and running the application (zero2prod's `Application`).
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use sea_orm_migration::MigratorTrait;
+use telemetry::{Registry, TracedClient};
+use utoipa::OpenApi;
+
+use crate::checkout::CheckoutFlow;
+use crate::clients::{CatalogClient, PaymentClient};
+use crate::config::Settings;
+use crate::domain::ApiKeys;
+use crate::metrics::OrderMetrics;
+use crate::routes::{self, ApiDoc};
+use crate::store::{Migrator, OrderStore};
+
+/// Shared by every worker: cheap to clone, no per-request locking.
+pub struct AppState {
+    pub flow: CheckoutFlow,
+    pub api_keys: ApiKeys,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub registry: Registry,
+    pub store: OrderStore,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = service_kit::db::connect(&settings.database_url).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("running order-service migrations")?;
+        let store = OrderStore::new(db);
+        let registry = Registry::new(settings.telemetry.exemplar_max_age);
+        let http = TracedClient::new(
+            reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(2))
+                .pool_idle_timeout(std::time::Duration::from_secs(30))
+                .build()
+                .context("building the HTTP client")?,
+            &registry,
+        );
+        let flow = CheckoutFlow {
+            catalog: CatalogClient::new(
+                http.clone(),
+                settings.catalog_url.clone(),
+                settings.catalog_timeout,
+            ),
+            payment: PaymentClient::new(
+                http,
+                settings.payment_gateway_url.clone(),
+                settings.payment_timeout,
+            ),
+            store: store.clone(),
+            metrics: OrderMetrics::new(&registry),
+        };
+        let state = web::Data::new(AppState {
+            flow,
+            api_keys: settings.api_keys.clone(),
+        });
+        let listener = TcpListener::bind(settings.bind_addr)
+            .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let app_registry = registry.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(service_kit::app::security_headers())
+                .wrap(telemetry::http::ServerMetrics::new(&app_registry))
+                .wrap(telemetry::http::tracing_logger())
+                .app_data(state.clone())
+                .configure(routes::configure)
+                .configure(service_kit::app::common(
+                    app_registry.clone(),
+                    ApiDoc::openapi(),
+                ))
+        })
+        .listen(listener)?;
+        if let Some(n) = settings.http_workers {
+            server = server.workers(n);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            registry,
+            store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

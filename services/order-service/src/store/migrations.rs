@@ -1,0 +1,79 @@
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateOrders)]
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct CreateOrders;
+
+#[derive(DeriveIden)]
+enum Orders {
+    Table,
+    Id,
+    Customer,
+    Status,
+    Country,
+    PaymentMethod,
+    TotalCents,
+    Lines,
+    PaymentId,
+    TraceId,
+    CreatedAtMs,
+    UpdatedAtMs,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOrders {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Orders::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(Orders::Id)
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Orders::Customer).string_len(128).not_null())
+                    .col(ColumnDef::new(Orders::Status).string_len(32).not_null())
+                    .col(ColumnDef::new(Orders::Country).string_len(2).not_null())
+                    .col(
+                        ColumnDef::new(Orders::PaymentMethod)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Orders::TotalCents).big_integer().not_null())
+                    .col(ColumnDef::new(Orders::Lines).text().not_null())
+                    .col(ColumnDef::new(Orders::PaymentId).string_len(64).null())
+                    .col(ColumnDef::new(Orders::TraceId).string_len(32).null())
+                    .col(ColumnDef::new(Orders::CreatedAtMs).big_integer().not_null())
+                    .col(ColumnDef::new(Orders::UpdatedAtMs).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .if_not_exists()
+                    .name("idx_orders_customer")
+                    .table(Orders::Table)
+                    .col(Orders::Customer)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Orders::Table).to_owned())
+            .await
+    }
+}

@@ -1,0 +1,14 @@
+//! order-service API tests: one binary (one link, one telemetry subscriber, one OTLP sink).
+//!
+//! Every test spawns its own application on port 0 with its own database (a SQLite file, or a
+//! fresh Postgres database in `postgres`) and its own wiremock catalog and payment gateway.
+
+mod auth;
+mod checkout;
+mod health;
+mod helpers;
+mod metrics;
+mod orders;
+mod postgres;
+mod propagation;
+mod validation;

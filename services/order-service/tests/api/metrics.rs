@@ -1,0 +1,138 @@
+//! Exemplars on /metrics: a payment-latency bucket links to the client span that timed the
+//! charge, an amount bucket to the checkout trace — and only when that trace is sampled.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+
+const PAYMENT_PAID: &str =
+    "webstore_payment_duration_seconds_bucket{country=\"US\",payment_method=\"card\",outcome=\"paid\",le=";
+const AMOUNT: &str =
+    "webstore_checkout_amount_usd_bucket{country=\"US\",payment_method=\"card\",le=";
+
+#[tokio::test]
+async fn sampled_checkout_leaves_payment_and_amount_exemplars_of_its_trace() {
+    let app = spawn_app().await;
+    app.given_product("p-1", "Widget", 1999).await;
+    app.given_charge_succeeds("ch_1").await;
+    let trace_id = random_trace_id();
+    let response = app
+        .post_checkout_traced(
+            &basket(&[("p-1", 1)]),
+            ALICE_KEY,
+            &traceparent(&trace_id, &random_span_id(), true),
+        )
+        .await;
+    assert_created(response).await;
+    let (_, client_span_id, _) = parse_traceparent(&app.charge_requests().await[0]);
+
+    let text = app.metrics_text().await;
+    let payment = lines_starting(&text, PAYMENT_PAID);
+    assert_eq!(payment.len(), 10, "nine bounds and +Inf:\n{text}");
+    let exemplar = format!(" # {{trace_id=\"{trace_id}\",span_id=\"{client_span_id}\"}} ");
+    let with_exemplar: Vec<_> = payment.iter().filter(|l| l.contains(&exemplar)).collect();
+    assert_eq!(
+        with_exemplar.len(),
+        1,
+        "one bucket holds the payment's exemplar:\n{text}"
+    );
+    assert!(
+        payment
+            .last()
+            .is_some_and(|l| l.starts_with(&format!("{PAYMENT_PAID}\"+Inf\"}} 1"))),
+        "{text}"
+    );
+
+    let amount = lines_starting(&text, AMOUNT);
+    let amount_exemplar = format!(" # {{trace_id=\"{trace_id}\",span_id=\"");
+    let with_exemplar: Vec<_> = amount
+        .iter()
+        .filter(|l| l.contains(&amount_exemplar))
+        .collect();
+    assert_eq!(
+        with_exemplar.len(),
+        1,
+        "one amount bucket holds the checkout's exemplar:\n{text}"
+    );
+    assert!(
+        with_exemplar[0].starts_with(&format!("{AMOUNT}\"25.0\"}} 1 ")),
+        "19.99 USD is in le=25:\n{text}"
+    );
+    assert!(
+        with_exemplar[0].contains("\"} 19.99 "),
+        "the exemplar value is the amount:\n{text}"
+    );
+
+    assert!(
+        text.contains("\nwebstore_orders_total{status=\"paid\"} 1\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn unsampled_checkout_leaves_no_exemplar() {
+    let app = spawn_app().await;
+    app.given_product("p-1", "Widget", 1999).await;
+    app.given_charge_succeeds("ch_1").await;
+    let trace_id = random_trace_id();
+    let response = app
+        .post_checkout_traced(
+            &basket(&[("p-1", 1)]),
+            ALICE_KEY,
+            &traceparent(&trace_id, &random_span_id(), false),
+        )
+        .await;
+    let placed = assert_created(response).await;
+    assert!(
+        placed["trace_id"].is_null(),
+        "an unsampled trace is never stored, so not named: {placed}"
+    );
+    let (sent, _, flags) = parse_traceparent(&app.charge_requests().await[0]);
+    assert_eq!(sent, trace_id, "the trace id still travels");
+    assert_eq!(flags, "00", "and so does the caller's sampling decision");
+
+    let text = app.metrics_text().await;
+    assert!(
+        !text.contains(&trace_id),
+        "no exemplar may link to an unsampled trace:\n{text}"
+    );
+    assert!(
+        !text.contains("# {trace_id="),
+        "this app served only unsampled requests:\n{text}"
+    );
+    let payment = lines_starting(&text, PAYMENT_PAID);
+    assert!(
+        payment
+            .iter()
+            .any(|l| l.starts_with(&format!("{PAYMENT_PAID}\"+Inf\"}} 1"))),
+        "still counted:\n{text}"
+    );
+    assert!(
+        text.contains("\nwebstore_orders_total{status=\"paid\"} 1\n"),
+        "{text}"
+    );
+
+    // Batches leave every 100 ms; give them time to show that nothing of this trace is exported.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        test_support::telemetry().store.trace(&trace_id).is_empty(),
+        "unsampled spans are not exported"
+    );
+}
+
+#[tokio::test]
+async fn metrics_expose_the_http_and_business_families() {
+    let app = spawn_app().await;
+    let text = app.metrics_text().await;
+    for family in [
+        "# TYPE webstore_payment_duration_seconds histogram",
+        "# TYPE webstore_checkout_amount_usd histogram",
+        "# TYPE webstore_orders counter",
+        "# TYPE webstore_auth_failures counter",
+        "# TYPE http_server_request_duration_seconds histogram",
+        "# TYPE http_client_request_duration_seconds histogram",
+        "# TYPE otel_sdk_exporter_span_exported counter",
+    ] {
+        assert!(text.contains(family), "{family} missing:\n{text}");
+    }
+}

@@ -1,0 +1,54 @@
+//! The same flows against PostgreSQL (each test its own fresh database). Skipped loudly when
+//! no server is reachable, unless `WEBSTORE_REQUIRE_EXTERNAL=1`.
+
+use crate::checkout::{charged_flow, declined_flow, timeout_flow};
+use crate::helpers::*;
+
+async fn spawn_on_postgres() -> Option<TestApp> {
+    let url = test_support::postgres_database().await?;
+    Some(spawn_app_with(url).await)
+}
+
+#[tokio::test]
+async fn postgres_charged_checkout() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    charged_flow(&app).await;
+}
+
+#[tokio::test]
+async fn postgres_declined_checkout() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    declined_flow(&app).await;
+}
+
+#[tokio::test]
+async fn postgres_payment_timeout() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    timeout_flow(&app).await;
+}
+
+#[tokio::test]
+async fn postgres_orders_are_scoped_to_their_customer() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    app.given_product("p-1", "Widget", 1999).await;
+    app.given_charge_succeeds("ch_1").await;
+    let placed = assert_created(
+        app.post_checkout(&basket(&[("p-1", 1)]), Some(ALICE_KEY))
+            .await,
+    )
+    .await;
+    let id = placed["order_id"].as_str().expect("order_id");
+    assert_eq!(
+        app.get_order(id, Some(ALICE_KEY)).await.status().as_u16(),
+        200
+    );
+    assert_problem(app.get_order(id, Some(BOB_KEY)).await, 404, "not-found").await;
+}

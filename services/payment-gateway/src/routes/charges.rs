@@ -1,0 +1,111 @@
+//! `POST /v1/charges`, `GET /v1/charges/{id}`.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{CONTENT_TYPE, LOCATION};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use service_kit::problem::CONTENT_TYPE_PROBLEM;
+
+use crate::domain::{ChargeRequest, IdempotencyKey};
+use crate::error::ApiError;
+use crate::gateway::{ChargeReply, Gateway};
+use crate::schema::{ChargeBody, ChargeView, DeclineProblemDoc, ProblemDoc};
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+
+/// The `Idempotency-Key` header, parsed. Declared before the body in handler arguments, so a
+/// missing key is reported (400) before the body is even read.
+#[derive(Debug)]
+pub struct IdempotencyKeyHeader(pub IdempotencyKey);
+
+impl FromRequest for IdempotencyKeyHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
+        let result = match (values.next(), values.next()) {
+            (None, _) => Err("is missing".to_owned()),
+            (Some(_), Some(_)) => Err("must be sent once".to_owned()),
+            (Some(value), None) => value
+                .to_str()
+                .map_err(|_| "must contain only visible ASCII characters".to_owned())
+                .and_then(IdempotencyKey::parse),
+        };
+        ready(result.map(Self).map_err(ApiError::IdempotencyKeyRequired))
+    }
+}
+
+/// Create a charge (idempotent per `Idempotency-Key`).
+///
+/// The first request with a key is processed: simulated provider latency, then an outcome drawn
+/// from the current faults. Its answer (201 or 402) is stored; a later request with the same key
+/// and the same body gets exactly that answer again with `Idempotent-Replayed: true`. Simulated
+/// gateway errors (503) are not stored, so a retry may succeed.
+#[utoipa::path(
+    post,
+    path = "/v1/charges",
+    tag = "charges",
+    params(
+        ("Idempotency-Key" = String, Header, description = "Required. 1-255 visible ASCII characters, unique per charge."),
+    ),
+    request_body = ChargeBody,
+    responses(
+        (status = 201, description = "Charged", body = ChargeView, headers(
+            ("Location" = String, description = "/v1/charges/{id}"),
+            ("Idempotent-Replayed" = String, description = "`true` when this is a stored answer replayed"),
+        )),
+        (status = 400, description = "Missing or invalid Idempotency-Key (idempotency-key-required), or malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 402, description = "Declined (payment-declined); the declined charge is stored", body = DeclineProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, unknown fields (validation), or the key reused with another body (idempotency-key-reuse)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Simulated gateway error (gateway-error); nothing stored, retry is safe", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_charge(
+    key: IdempotencyKeyHeader,
+    body: web::Json<ChargeBody>,
+    gateway: web::Data<Gateway>,
+) -> Result<HttpResponse, ApiError> {
+    let request = ChargeRequest::try_from(body.into_inner()).map_err(ApiError::Validation)?;
+    let reply = gateway.charge(&key.0, &request).await?;
+    Ok(respond(reply))
+}
+
+/// The stored answer as HTTP: status and body exactly as first sent.
+fn respond(reply: ChargeReply) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    if status.is_success() {
+        response
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .insert_header((LOCATION, format!("/v1/charges/{}", reply.charge_id)));
+    } else {
+        response.insert_header((CONTENT_TYPE, CONTENT_TYPE_PROBLEM));
+    }
+    if reply.replayed {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    response.body(reply.body)
+}
+
+/// Read a charge (succeeded or declined).
+#[utoipa::path(
+    get,
+    path = "/v1/charges/{id}",
+    tag = "charges",
+    params(("id" = String, Path, description = "Charge id, `ch_…`")),
+    responses(
+        (status = 200, description = "The charge", body = ChargeView),
+        (status = 404, description = "No such charge (not-found)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_charge(
+    id: web::Path<String>,
+    gateway: web::Data<Gateway>,
+) -> Result<HttpResponse, ApiError> {
+    let charge = gateway.find(&id).await?;
+    Ok(HttpResponse::Ok().json(charge))
+}

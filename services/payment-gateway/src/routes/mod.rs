@@ -1,0 +1,115 @@
+//! HTTP only: extract, call the gateway, shape the answer. One module per resource.
+//!
+//! | route | handler |
+//! |---|---|
+//! | `POST /v1/charges` | [`charges::create_charge`] |
+//! | `GET /v1/charges/{id}` | [`charges::get_charge`] |
+//! | `GET /admin/faults`, `PUT /admin/faults` | [`admin`] — only when `ADMIN_TOKEN` is set |
+//! | `GET /readyz` | [`health::readyz`] |
+//! | `GET /healthz`, `/metrics`, `/openapi.json` | `service_kit::app::common` |
+
+pub mod admin;
+pub mod charges;
+pub mod health;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use service_kit::Problem;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::domain::{Faults, FaultsPatch};
+use crate::schema::{ChargeBody, ChargeView, DeclineProblemDoc, ProblemDoc};
+
+/// Registers the gateway's routes. `admin`: register `/admin/faults` (only when an
+/// `ADMIN_TOKEN` is configured; otherwise the path falls through to the 404 default service).
+pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.service(
+            web::resource("/readyz")
+                .route(web::get().to(health::readyz))
+                .default_service(method_not_allowed("GET")),
+        )
+        .service(
+            web::resource("/v1/charges")
+                .route(web::post().to(charges::create_charge))
+                .default_service(method_not_allowed("POST")),
+        )
+        .service(
+            web::resource("/v1/charges/{id}")
+                .route(web::get().to(charges::get_charge))
+                .default_service(method_not_allowed("GET")),
+        );
+        if admin {
+            cfg.service(
+                web::resource("/admin/faults")
+                    .route(web::get().to(admin::get_faults))
+                    .route(web::put().to(admin::put_faults))
+                    .default_service(method_not_allowed("GET, PUT")),
+            );
+        }
+    }
+}
+
+/// A known path with a method it does not serve: 405 problem+json with `Allow`, rather than
+/// actix's empty-bodied default.
+fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: actix_web::HttpRequest| async move {
+        Err::<actix_web::HttpResponse, _>(
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+            .detail(format!(
+                "{} {} is not served; allowed: {allow}",
+                req.method(),
+                req.path()
+            ))
+            .header("Allow", allow),
+        )
+    })
+}
+
+/// The OpenAPI document served at `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "payment-gateway",
+        description = "Mock external payment provider for WebStore: idempotent charges with a long-tailed latency model per payment method, declines, and faults injectable at run time. Errors are RFC 9457 application/problem+json."
+    ),
+    paths(
+        charges::create_charge,
+        charges::get_charge,
+        admin::get_faults,
+        admin::put_faults,
+        health::healthz,
+        health::readyz,
+        health::metrics,
+        health::openapi_json,
+    ),
+    components(schemas(ChargeBody, ChargeView, Faults, FaultsPatch, ProblemDoc, DeclineProblemDoc)),
+    modifiers(&AdminSecurity),
+    tags(
+        (name = "charges", description = "Create and read charges"),
+        (name = "admin", description = "Fault injection (exists only when ADMIN_TOKEN is set)"),
+        (name = "operations", description = "Health, readiness, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct AdminSecurity;
+
+impl utoipa::Modify for AdminSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("ADMIN_TOKEN"))
+                    .build(),
+            ),
+        );
+    }
+}

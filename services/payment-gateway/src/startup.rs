@@ -1,0 +1,106 @@
+//! Building and running the server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use utoipa::OpenApi;
+
+use crate::config::Settings;
+use crate::domain::Faults;
+use crate::gateway::{FaultSwitch, Gateway};
+use crate::metrics::GatewayMetrics;
+use crate::routes::{self, ApiDoc};
+use crate::store::{ChargeStore, Migrator};
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+    faults: FaultSwitch,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, binds the listener (port 0 picks a free port, kept
+    /// in [`Application::port`]) and builds the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = service_kit::db::connect(&settings.database_url).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("applying database migrations")?;
+
+        let listener = TcpListener::bind(settings.bind_addr)
+            .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
+
+        // Everything shared is created here, once, outside the per-worker factory below: the
+        // faults and the RNG must be one per process, not one per worker.
+        let registry = telemetry::Registry::new(settings.telemetry.exemplar_max_age);
+        let server_metrics = telemetry::http::ServerMetrics::new(&registry);
+        let faults = FaultSwitch::new(Faults::default());
+        let gateway = web::Data::new(Gateway::new(
+            ChargeStore::new(db.clone()),
+            faults.clone(),
+            settings.latency_scale,
+            settings.seed,
+            GatewayMetrics::new(&registry),
+        ));
+        let fault_switch = web::Data::new(faults.clone());
+        let admin_token = settings.admin_token.clone().map(web::Data::new);
+        let admin_enabled = admin_token.is_some();
+        let openapi = ApiDoc::openapi();
+
+        let mut server = HttpServer::new(move || {
+            let mut app = App::new()
+                .wrap(service_kit::app::security_headers())
+                .wrap(server_metrics.clone())
+                .wrap(telemetry::http::tracing_logger())
+                .app_data(gateway.clone())
+                .app_data(fault_switch.clone());
+            if let Some(token) = &admin_token {
+                app = app.app_data(token.clone());
+            }
+            app.configure(service_kit::app::common(registry.clone(), openapi.clone()))
+                .configure(routes::configure(admin_enabled))
+        });
+        if let Some(workers) = settings.http_workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .context("starting the HTTP server")?
+            .run();
+        Ok(Self {
+            port,
+            server,
+            db,
+            faults,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's database connection (tests count rows through it).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The live fault settings (what `PUT /admin/faults` changes).
+    pub fn faults(&self) -> &FaultSwitch {
+        &self.faults
+    }
+
+    /// Runs until SIGINT/SIGTERM; actix then stops accepting and lets in-flight requests end.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,146 @@
+//! Health, readiness, metrics, the OpenAPI document, and trace context.
+
+use std::time::Duration;
+
+use crate::helpers::{charge_body, header, new_key, read, spawn_app};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_200() {
+    let app = spawn_app().await;
+    // Bound on port 0; the application kept the real port.
+    assert_ne!(app.port, 0);
+    assert!(app.address.ends_with(&format!(":{}", app.port)));
+    let (status, _, _, body) = read(app.get("/healthz").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    let (status, _, _, body) = read(app.get("/readyz").await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["components"]["database"], "up");
+}
+
+#[tokio::test]
+async fn readyz_on_postgres() {
+    let Some(url) = test_support::postgres_database().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(url).await;
+    let (status, _, _, body) = read(app.get("/readyz").await).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn metrics_are_openmetrics_with_the_http_and_gateway_families() {
+    let app = spawn_app().await;
+    let (status, _, _, _) = read(
+        app.post_charge(Some(&new_key()), &charge_body("ord_m"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let (status, headers, text, _) = read(app.get("/metrics").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    assert!(
+        text.contains("http_server_request_duration_seconds"),
+        "{text}"
+    );
+    assert!(text.contains(r#"http_route="/v1/charges""#), "{text}");
+    assert!(
+        text.contains(
+            r#"webstore_gateway_charges_total{payment_method="card",outcome="succeeded"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("webstore_gateway_simulated_latency_seconds"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+}
+
+#[tokio::test]
+async fn openapi_lists_the_charge_and_admin_routes() {
+    let app = spawn_app().await;
+    let (status, _, _, doc) = read(app.get("/openapi.json").await).await;
+    assert_eq!(status, 200);
+    for path in [
+        "/v1/charges",
+        "/v1/charges/{id}",
+        "/admin/faults",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from {}",
+            doc["paths"]
+        );
+    }
+    assert!(doc["components"]["schemas"].get("ChargeView").is_some());
+}
+
+#[tokio::test]
+async fn an_incoming_traceparent_parents_the_server_span() {
+    let app = spawn_app().await;
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let parent_span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
+
+    let response = app
+        .client
+        .post(app.url("/v1/charges"))
+        .header("Idempotency-Key", new_key())
+        .header("traceparent", format!("00-{trace_id}-{parent_span_id}-01"))
+        .json(&charge_body("ord_t"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 201);
+
+    let spans = test_support::telemetry()
+        .store
+        .wait_for_trace(
+            &trace_id,
+            |spans| {
+                spans.iter().any(|s| s.kind == "server")
+                    && spans.iter().any(|s| s.name == "charge.process")
+            },
+            Duration::from_secs(10),
+        )
+        .await;
+    let server = spans
+        .iter()
+        .find(|s| s.kind == "server")
+        .unwrap_or_else(|| panic!("no server span in {spans:#?}"));
+    assert_eq!(server.parent_span_id.as_deref(), Some(parent_span_id));
+
+    let process = spans
+        .iter()
+        .find(|s| s.name == "charge.process")
+        .unwrap_or_else(|| panic!("no charge.process span in {spans:#?}"));
+    assert_eq!(process.kind, "internal");
+    assert_eq!(
+        process.parent_span_id.as_deref(),
+        Some(server.span_id.as_str())
+    );
+    assert_eq!(process.attribute_str("payment.method"), Some("card"));
+    assert_eq!(process.attribute_str("charge.outcome"), Some("succeeded"));
+}
+
+#[tokio::test]
+async fn an_unserved_method_is_a_405_problem_with_allow() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(app.url("/v1/charges"))
+        .send()
+        .await
+        .expect("DELETE");
+    let (status, headers, _, body) = read(response).await;
+    crate::helpers::assert_problem(status, &headers, &body, 405, "method-not-allowed");
+    assert_eq!(header(&headers, "allow"), Some("POST"));
+}

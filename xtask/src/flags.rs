@@ -1,0 +1,135 @@
+//! Every `cargo xtask` command and option, documented in one place.
+//!
+//! The doc comments below are the `--help` text. Each command's behaviour lives in the module of
+//! the same name, as `impl flags::<Command> { fn run(self, sh) }`.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Developer workflows for the WebStore workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub(crate) struct Xtask {
+    #[command(subcommand)]
+    pub(crate) subcommand: XtaskCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum XtaskCmd {
+    Test(Test),
+    Up(Up),
+    Down(Down),
+}
+
+/// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, every test.
+///
+/// Steps, in order, stopping at the first failure:
+///   1. cargo fmt --all --check
+///   2. cargo clippy --workspace --all-targets -- -D warnings
+///   3. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
+///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`):
+///      two copies compile but silently ignore incoming `traceparent`
+///   4. probe what some tests need: PostgreSQL (127.0.0.1:5432, or the host in
+///      WEBSTORE_TEST_POSTGRES_URL), Redis (127.0.0.1:6379, or WEBSTORE_TEST_REDIS_URL), and the
+///      `prometheus` binary
+///   5. the tests: `cargo nextest run --workspace` plus `cargo test --workspace --doc` when
+///      cargo-nextest is installed, `cargo test --workspace` otherwise
+///
+/// Environment: with CI set (to anything but "", "0" or "false") this exports
+/// WEBSTORE_REQUIRE_EXTERNAL=1, so tests that need PostgreSQL, Redis or Prometheus fail instead of
+/// being skipped, plus CARGO_INCREMENTAL=0, and runs the tests with --no-fail-fast.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Test {
+    /// Skip rustfmt and clippy (steps 1 and 2).
+    #[arg(long)]
+    pub(crate) no_lint: bool,
+
+    /// Passed on to the test runner, e.g. a test-name filter: `cargo xtask test -- checkout`.
+    /// Doctests are not run separately when any are given.
+    #[arg(last = true, value_name = "RUNNER_ARGS")]
+    pub(crate) runner_args: Vec<String>,
+}
+
+/// Start the whole stack and print every URL.
+///
+/// With a Docker engine (`docker info` succeeds) and infra/compose.yaml: `docker compose up -d
+/// --build`, then Grafana on :3000, Prometheus on :9090, Tempo on :3200, the services on
+/// :8080 (order), :8081 (catalog) and :8082 (payment gateway).
+///
+/// Otherwise, local processes on 127.0.0.1, each ready (GET /readyz answers 200; /healthz for the
+/// sink) before the next starts:
+///   otlp-sink        :4318  development OTLP/HTTP receiver and trace viewer
+///   catalog-service  :8081
+///   payment-gateway  :8082  ADMIN_TOKEN=dev-admin-token, GATEWAY_LATENCY_SCALE=1.0
+///   order-service    :8080  API_KEYS=demo:demo-key
+///   prometheus       :9090  if installed (next free port if 9090 is taken), exemplar storage on
+///
+/// Services export traces to the sink over OTLP http/protobuf, log JSON at RUST_LOG=info, and keep
+/// SQLite databases in data/. Variables already set in your environment win over these defaults
+/// (DATABASE_URL, REDIS_URL, RUST_LOG, ...), except each service's BIND_ADDR and
+/// OTEL_SERVICE_NAME. Logs: target/webstore/logs/<name>.log; pids: target/webstore/pids/<name>.pid.
+///
+/// Stays in the foreground until Ctrl-C, which stops everything in reverse order.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Up {
+    /// Build and run the release profile (local processes only).
+    #[arg(long)]
+    pub(crate) release: bool,
+
+    /// Return once everything is ready and leave it running; `cargo xtask down` stops it.
+    #[arg(long)]
+    pub(crate) detach: bool,
+
+    /// Run local processes even when a Docker engine is available.
+    #[arg(long)]
+    pub(crate) native: bool,
+}
+
+/// Stop what `cargo xtask up` started.
+///
+/// Local processes: each pid file in target/webstore/pids gets SIGTERM, then SIGKILL if the
+/// process is still there after 10 s; pid files whose process is gone are removed. With a Docker
+/// engine and infra/compose.yaml: `docker compose -f infra/compose.yaml down` as well.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Down {}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn flags_are_consistent() {
+        Xtask::command().debug_assert();
+    }
+
+    #[test]
+    fn runner_args_follow_double_dash() {
+        let flags = Xtask::try_parse_from([
+            "cargo xtask",
+            "test",
+            "--no-lint",
+            "--",
+            "checkout",
+            "--no-capture",
+        ])
+        .unwrap();
+        let XtaskCmd::Test(test) = flags.subcommand else {
+            panic!("expected test")
+        };
+        assert!(test.no_lint);
+        assert_eq!(test.runner_args, ["checkout", "--no-capture"]);
+    }
+
+    #[test]
+    fn up_flags() {
+        let flags = Xtask::try_parse_from(["cargo xtask", "up", "--release", "--detach"]).unwrap();
+        let XtaskCmd::Up(up) = flags.subcommand else {
+            panic!("expected up")
+        };
+        assert!(up.release && up.detach && !up.native);
+    }
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask`: this workspace's developer workflows, written in Rust.
+//!
+//! Why an xtask rather than a Makefile or a folder of shell scripts: it runs wherever `cargo`
+//! runs (no make, bash, just or Python to install first), it is type-checked and linted like the
+//! rest of the code, and CI runs exactly what a developer runs (`.ci/run` and the GitHub workflow
+//! both end in `cargo xtask test`). The alias lives in `.cargo/config.toml`.
+//!
+//! Commands (every flag is documented in [`flags`], and in `cargo xtask <command> --help`):
+//! - `cargo xtask test` ([`test`]): the README's test command: rustfmt, clippy with
+//!   `-D warnings`, the one-OpenTelemetry-version check, then every test.
+//! - `cargo xtask up` ([`up`]): the whole stack, with Docker compose when a Docker engine
+//!   answers, otherwise as local processes next to the development OTLP receiver and Prometheus.
+//! - `cargo xtask down` ([`down`]): stops what `up` started.
+//!
+//! Helpers: [`stack`] (what the local stack is made of, where its logs and pid files live),
+//! [`http`] (the few lines of HTTP/1.1 that readiness polling needs), [`os`] (signals).
+//! `tidy` holds repository checks that run as `#[test]`s.
+//!
+//! **Architecture Invariant:** xtask depends on no workspace crate and has no async runtime or
+//! HTTP client: it must build in seconds, before anything else, even when the services don't
+//! compile.
+
+mod down;
+mod flags;
+mod http;
+mod os;
+mod stack;
+mod test;
+#[cfg(test)]
+mod tidy;
+mod up;
+
+use std::env;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+use xshell::Shell;
+
+fn main() -> ExitCode {
+    let flags = flags::Xtask::parse();
+    match run(flags) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // The cause chain, without the backtrace anyhow adds under RUST_BACKTRACE: the
+            // failing command's own output, just above, is what matters.
+            eprintln!("\nerror: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(flags: flags::Xtask) -> Result<()> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+
+    match flags.subcommand {
+        flags::XtaskCmd::Test(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Up(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Down(cmd) => cmd.run(&sh),
+    }
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+///
+/// Cargo sets `CARGO_MANIFEST_DIR` when it runs the alias; the compile-time value is the fallback
+/// for running the built binary directly.
+pub(crate) fn project_root() -> PathBuf {
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
+        .parent()
+        .expect("xtask/ lives directly below the workspace root")
+        .to_path_buf()
+}
