@@ -2,12 +2,20 @@
 //! (built by `cargo test`/`cargo xtask test` beside this test binary), a real Prometheus with
 //! exemplar storage, and the in-process development OTLP receiver.
 
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use test_support::OtlpSink;
+
+pub const SERVICES: [&str; 3] = ["order-service", "catalog-service", "payment-gateway"];
+/// The payment gateway's fault API token in end-to-end stacks.
+pub const ADMIN_TOKEN: &str = "e2e-admin-token";
+/// The API key of the `e2e` customer.
+pub const API_KEY: &str = "e2e-key-1234";
 
 /// A free loopback port (bound then released; the tiny race is acceptable in tests).
 pub fn free_port() -> anyhow::Result<u16> {
@@ -132,4 +140,119 @@ pub fn prometheus_available() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// The three services as processes, Prometheus scraping them every second, and an in-process
+/// OTLP sink receiving their spans. Everything stops when it is dropped.
+pub struct Stack {
+    pub dir: PathGuard,
+    pub processes: Vec<Process>,
+    /// Base URLs.
+    pub order: String,
+    pub catalog: String,
+    pub gateway: String,
+    pub prometheus: String,
+    pub sink: OtlpSink,
+}
+
+/// A scratch directory removed on drop (kept when a test fails, for its logs).
+pub struct PathGuard(pub std::path::PathBuf);
+
+impl Drop for PathGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Stack {
+    pub async fn start(client: &reqwest::Client) -> anyhow::Result<Stack> {
+        let dir = std::env::temp_dir().join(format!("webstore-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let bin = binaries_dir()?;
+        let sink = OtlpSink::start_in_background("127.0.0.1:0".parse()?)?;
+        let ports: HashMap<&str, u16> = SERVICES
+            .iter()
+            .map(|s| Ok((*s, free_port()?)))
+            .collect::<anyhow::Result<_>>()?;
+        let url = |s: &str| format!("http://127.0.0.1:{}", ports[s]);
+        let mut processes = Vec::new();
+        for service in ["catalog-service", "payment-gateway", "order-service"] {
+            let mut env = vec![
+                ("BIND_ADDR", format!("127.0.0.1:{}", ports[service])),
+                (
+                    "DATABASE_URL",
+                    format!("sqlite://{}/{service}.db?mode=rwc", dir.display()),
+                ),
+                ("OTEL_SERVICE_NAME", service.to_owned()),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base_url()),
+                ("OTEL_BSP_SCHEDULE_DELAY", "200".to_owned()),
+                ("HTTP_WORKERS", "2".to_owned()),
+                ("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+                ("LOG_FORMAT", "json".to_owned()),
+            ];
+            match service {
+                "order-service" => {
+                    env.push(("CATALOG_URL", url("catalog-service")));
+                    env.push(("PAYMENT_GATEWAY_URL", url("payment-gateway")));
+                    env.push(("API_KEYS", format!("e2e:{API_KEY}")));
+                }
+                // The real latency model, so payments spread over several buckets.
+                "payment-gateway" => env.push(("GATEWAY_LATENCY_SCALE", "1.0".to_owned())),
+                _ => {}
+            }
+            let mut p = Process::start(service, &bin.join(service), &[], &env, &dir)?;
+            wait_ready(
+                client,
+                &format!("{}/readyz", url(service)),
+                &mut p,
+                Duration::from_secs(60),
+            )
+            .await?;
+            processes.push(p);
+        }
+
+        let prom_port = free_port()?;
+        let targets: Vec<String> = SERVICES
+            .iter()
+            .map(|s| format!("'127.0.0.1:{}'", ports[s]))
+            .collect();
+        let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nstorage:\n  exemplars:\n    max_exemplars: 100000\nscrape_configs:\n  - job_name: webstore\n    static_configs:\n      - targets: [{}]\n",
+        targets.join(", ")
+    );
+        let config_path = dir.join("prometheus.yml");
+        std::fs::write(&config_path, config)?;
+        let mut prom = Process::start(
+            "prometheus",
+            std::path::Path::new("prometheus"),
+            &[
+                &format!("--config.file={}", config_path.display()),
+                &format!("--storage.tsdb.path={}", dir.join("prom-data").display()),
+                &format!("--web.listen-address=127.0.0.1:{prom_port}"),
+                "--enable-feature=exemplar-storage",
+            ],
+            &[],
+            &dir,
+        )?;
+        let prometheus = format!("http://127.0.0.1:{prom_port}");
+        wait_ready(
+            client,
+            &format!("{prometheus}/-/ready"),
+            &mut prom,
+            Duration::from_secs(30),
+        )
+        .await?;
+        processes.push(prom);
+        Ok(Stack {
+            dir: PathGuard(dir),
+            processes,
+            order: url("order-service"),
+            catalog: url("catalog-service"),
+            gateway: url("payment-gateway"),
+            prometheus,
+            sink,
+        })
+    }
 }

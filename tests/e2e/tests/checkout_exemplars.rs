@@ -6,118 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use e2e::{binaries_dir, free_port, prometheus_available, wait_ready, Process};
+use e2e::{prometheus_available, Stack, API_KEY, SERVICES};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use test_support::{OtlpSink, StoredSpan};
-
-const SERVICES: [&str; 3] = ["order-service", "catalog-service", "payment-gateway"];
-
-struct Stack {
-    _dir: PathGuard,
-    processes: Vec<Process>,
-    order: String,
-    catalog: String,
-    prometheus: String,
-    sink: OtlpSink,
-}
-
-struct PathGuard(std::path::PathBuf);
-
-impl Drop for PathGuard {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-async fn start_stack(client: &reqwest::Client) -> anyhow::Result<Stack> {
-    let dir = std::env::temp_dir().join(format!("webstore-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let bin = binaries_dir()?;
-    let sink = OtlpSink::start_in_background("127.0.0.1:0".parse()?)?;
-    let ports: HashMap<&str, u16> = SERVICES
-        .iter()
-        .map(|s| Ok((*s, free_port()?)))
-        .collect::<anyhow::Result<_>>()?;
-    let url = |s: &str| format!("http://127.0.0.1:{}", ports[s]);
-    let mut processes = Vec::new();
-    for service in ["catalog-service", "payment-gateway", "order-service"] {
-        let mut env = vec![
-            ("BIND_ADDR", format!("127.0.0.1:{}", ports[service])),
-            (
-                "DATABASE_URL",
-                format!("sqlite://{}/{service}.db?mode=rwc", dir.display()),
-            ),
-            ("OTEL_SERVICE_NAME", service.to_owned()),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base_url()),
-            ("OTEL_BSP_SCHEDULE_DELAY", "200".to_owned()),
-            ("HTTP_WORKERS", "2".to_owned()),
-            ("LOG_FORMAT", "json".to_owned()),
-        ];
-        match service {
-            "order-service" => {
-                env.push(("CATALOG_URL", url("catalog-service")));
-                env.push(("PAYMENT_GATEWAY_URL", url("payment-gateway")));
-                env.push(("API_KEYS", "e2e:e2e-key-1234".to_owned()));
-            }
-            // The real latency model, so payments spread over several buckets.
-            "payment-gateway" => env.push(("GATEWAY_LATENCY_SCALE", "1.0".to_owned())),
-            _ => {}
-        }
-        let mut p = Process::start(service, &bin.join(service), &[], &env, &dir)?;
-        wait_ready(
-            client,
-            &format!("{}/readyz", url(service)),
-            &mut p,
-            Duration::from_secs(60),
-        )
-        .await?;
-        processes.push(p);
-    }
-
-    let prom_port = free_port()?;
-    let targets: Vec<String> = SERVICES
-        .iter()
-        .map(|s| format!("'127.0.0.1:{}'", ports[s]))
-        .collect();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nstorage:\n  exemplars:\n    max_exemplars: 100000\nscrape_configs:\n  - job_name: webstore\n    static_configs:\n      - targets: [{}]\n",
-        targets.join(", ")
-    );
-    let config_path = dir.join("prometheus.yml");
-    std::fs::write(&config_path, config)?;
-    let mut prom = Process::start(
-        "prometheus",
-        std::path::Path::new("prometheus"),
-        &[
-            &format!("--config.file={}", config_path.display()),
-            &format!("--storage.tsdb.path={}", dir.join("prom-data").display()),
-            &format!("--web.listen-address=127.0.0.1:{prom_port}"),
-            "--enable-feature=exemplar-storage",
-        ],
-        &[],
-        &dir,
-    )?;
-    let prometheus = format!("http://127.0.0.1:{prom_port}");
-    wait_ready(
-        client,
-        &format!("{prometheus}/-/ready"),
-        &mut prom,
-        Duration::from_secs(30),
-    )
-    .await?;
-    processes.push(prom);
-    Ok(Stack {
-        _dir: PathGuard(dir),
-        processes,
-        order: url("order-service"),
-        catalog: url("catalog-service"),
-        prometheus,
-        sink,
-    })
-}
+use test_support::StoredSpan;
 
 fn unix_now() -> f64 {
     SystemTime::now()
@@ -198,7 +90,7 @@ async fn payment_exemplars_open_whole_distributed_traces() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let stack = match start_stack(&client).await {
+    let stack = match Stack::start(&client).await {
         Ok(s) => s,
         Err(e) => panic!("starting the stack: {e:#}"),
     };
@@ -243,7 +135,7 @@ async fn payment_exemplars_open_whole_distributed_traces() {
             async move {
                 client
                     .post(url)
-                    .header("Authorization", "Bearer e2e-key-1234")
+                    .header("Authorization", format!("Bearer {API_KEY}"))
                     .json(&body)
                     .send()
                     .await
