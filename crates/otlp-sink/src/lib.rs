@@ -1,8 +1,9 @@
 //! `otlp-sink`: a development and test OTLP trace receiver for the WebStore workspace.
 //!
 //! **Not for production.** It keeps spans in memory (bounded by count, never expired by time,
-//! lost on restart), has no authentication or TLS, speaks only OTLP/HTTP with binary protobuf
-//! (`POST /v1/traces`, uncompressed) — no gRPC, no OTLP/JSON, no metrics or logs. For real
+//! lost on restart), has no authentication or TLS, speaks OTLP/HTTP with binary protobuf
+//! (`POST /v1/traces`, uncompressed) and, when asked ([`GrpcReceiver`], `--grpc-bind`),
+//! OTLP/gRPC — no OTLP/JSON, no metrics or logs. For real
 //! deployments use the OpenTelemetry Collector and Tempo from `infra/`.
 //!
 //! What it is for:
@@ -34,11 +35,13 @@
 //! - [`waterfall`](mod@waterfall): the indented text rendering of a trace.
 //! - [`routes`]: the actix-web handlers.
 //! - [`server`]: [`OtlpSink`], the server on its own thread and actix `System`.
+//! - [`grpc`]: [`GrpcReceiver`], the OTLP/gRPC receiver sharing a [`SpanStore`].
 //!
 //! **Invariant:** this crate depends on no other workspace crate (in particular not on
 //! `telemetry`), so the telemetry crate's own tests can use it without a cycle.
 
 pub mod decode;
+pub mod grpc;
 pub mod routes;
 pub mod server;
 pub mod span;
@@ -46,6 +49,7 @@ pub mod store;
 pub mod summary;
 pub mod waterfall;
 
+pub use grpc::GrpcReceiver;
 pub use server::OtlpSink;
 pub use span::{StoredEvent, StoredSpan};
 pub use store::{SpanStore, DEFAULT_MAX_SPANS};

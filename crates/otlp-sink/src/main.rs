@@ -1,4 +1,4 @@
-//! `otlp-sink` binary: a development OTLP/HTTP trace receiver. Not for production.
+//! `otlp-sink` binary: a development OTLP trace receiver (HTTP, and gRPC on request). Not for production.
 //!
 //! Thin on purpose: parse flags, start [`otlp_sink::OtlpSink`], print where it listens, stop on
 //! Ctrl-C or SIGTERM.
@@ -7,16 +7,21 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
-use otlp_sink::{OtlpSink, SpanStore, DEFAULT_MAX_SPANS};
+use otlp_sink::{GrpcReceiver, OtlpSink, SpanStore, DEFAULT_MAX_SPANS};
 
-/// Development OTLP/HTTP trace receiver: keeps spans in memory and shows them as text
-/// waterfalls. No auth, no persistence, http/protobuf only. NOT for production.
+/// Development OTLP trace receiver: keeps spans in memory and shows them as text waterfalls.
+/// No auth, no persistence. OTLP/HTTP (protobuf) always, OTLP/gRPC with --grpc-bind.
+/// NOT for production.
 #[derive(Debug, Parser)]
 #[command(name = "otlp-sink", version)]
 struct Cli {
     /// Address to listen on (4318 is the standard OTLP/HTTP port).
     #[arg(long, env = "OTLP_SINK_BIND", default_value = "127.0.0.1:4318")]
     bind: SocketAddr,
+
+    /// Also receive OTLP/gRPC on this address (4317 is the standard port); off when unset.
+    #[arg(long, env = "OTLP_SINK_GRPC_BIND")]
+    grpc_bind: Option<SocketAddr>,
 
     /// Most spans kept in memory; the oldest received are evicted first.
     #[arg(long, env = "OTLP_SINK_MAX_SPANS", default_value_t = DEFAULT_MAX_SPANS,
@@ -38,6 +43,10 @@ async fn main() -> anyhow::Result<()> {
     let sink = OtlpSink::start_with_store(cli.bind, SpanStore::with_max_spans(cli.max_spans))
         .await
         .context("starting otlp-sink (is another receiver already on this port?)")?;
+    let grpc = cli
+        .grpc_bind
+        .map(|bind| GrpcReceiver::start_in_background(bind, sink.store.clone()))
+        .transpose()?;
     let base = sink.base_url();
     eprintln!("otlp-sink: development OTLP receiver — in-memory, no auth, NOT for production");
     eprintln!(
@@ -45,6 +54,12 @@ async fn main() -> anyhow::Result<()> {
         sink.traces_endpoint()
     );
     eprintln!("  exporter env      OTEL_EXPORTER_OTLP_ENDPOINT={base} OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
+    if let Some(grpc) = &grpc {
+        eprintln!(
+            "  OTLP/gRPC traces  {}  (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)",
+            grpc.endpoint()
+        );
+    }
     eprintln!("  trace browser     {base}/");
     eprintln!("  JSON API          {base}/api/traces  {base}/api/traces/{{trace_id}}");
     eprintln!("  health            {base}/healthz");
@@ -55,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
         "otlp-sink: stopping ({} spans held)",
         sink.store.span_count()
     );
+    drop(grpc);
     sink.stop().await;
     Ok(())
 }
