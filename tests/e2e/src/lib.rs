@@ -1,11 +1,19 @@
 //! Running the WebStore as real processes for end-to-end tests: the three service binaries
 //! (built by `cargo test`/`cargo xtask test` beside this test binary), a real Prometheus with
 //! exemplar storage, and the in-process development OTLP receiver.
+//!
+//! `Stack::start` is the stack of the exemplar test; `Stack::start_with` takes [`StackOptions`]
+//! for tests that need their own Prometheus configuration (the observability stack's, see
+//! [`infra`]) or extra service settings.
+
+pub mod infra;
+pub mod prometheus;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -166,9 +174,47 @@ impl Drop for PathGuard {
     }
 }
 
+/// Where Prometheus scrapes, handed to a [`StackOptions::prometheus_config`] builder.
+#[derive(Clone, Debug)]
+pub struct ScrapeTargets {
+    /// Service name → `127.0.0.1:<port>`, for the three services.
+    pub services: HashMap<String, String>,
+    /// Prometheus's own `127.0.0.1:<port>`.
+    pub prometheus: String,
+    /// The stack's scratch directory: rule files and the like may be written there.
+    pub dir: PathBuf,
+}
+
+/// Builds the Prometheus configuration (YAML text) from the stack's addresses.
+pub type PrometheusConfigFn = Arc<dyn Fn(&ScrapeTargets) -> anyhow::Result<String> + Send + Sync>;
+
+/// Additions to the default stack. `StackOptions::default()` is exactly `Stack::start`.
+#[derive(Clone, Default)]
+pub struct StackOptions {
+    /// Tells this stack's scratch directory apart when one test process runs several stacks.
+    pub name: Option<String>,
+    /// Extra environment for every service, applied after the defaults (so it wins).
+    pub service_env: Vec<(String, String)>,
+    /// Extra environment for one service, applied last.
+    pub per_service_env: Vec<(String, String, String)>,
+    /// Replaces the built-in Prometheus configuration.
+    pub prometheus_config: Option<PrometheusConfigFn>,
+}
+
 impl Stack {
     pub async fn start(client: &reqwest::Client) -> anyhow::Result<Stack> {
-        let dir = std::env::temp_dir().join(format!("webstore-e2e-{}", std::process::id()));
+        Self::start_with(client, StackOptions::default()).await
+    }
+
+    pub async fn start_with(
+        client: &reqwest::Client,
+        options: StackOptions,
+    ) -> anyhow::Result<Stack> {
+        let dir_name = match &options.name {
+            Some(name) => format!("webstore-e2e-{}-{name}", std::process::id()),
+            None => format!("webstore-e2e-{}", std::process::id()),
+        };
+        let dir = std::env::temp_dir().join(dir_name);
         std::fs::create_dir_all(&dir)?;
         let bin = binaries_dir()?;
         let sink = OtlpSink::start_in_background("127.0.0.1:0".parse()?)?;
@@ -202,6 +248,14 @@ impl Stack {
                 "payment-gateway" => env.push(("GATEWAY_LATENCY_SCALE", "1.0".to_owned())),
                 _ => {}
             }
+            for (k, v) in &options.service_env {
+                env.push((k.as_str(), v.clone()));
+            }
+            for (s, k, v) in &options.per_service_env {
+                if s == service {
+                    env.push((k.as_str(), v.clone()));
+                }
+            }
             let mut p = Process::start(service, &bin.join(service), &[], &env, &dir)?;
             wait_ready(
                 client,
@@ -214,14 +268,27 @@ impl Stack {
         }
 
         let prom_port = free_port()?;
-        let targets: Vec<String> = SERVICES
-            .iter()
-            .map(|s| format!("'127.0.0.1:{}'", ports[s]))
-            .collect();
-        let config = format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nstorage:\n  exemplars:\n    max_exemplars: 100000\nscrape_configs:\n  - job_name: webstore\n    static_configs:\n      - targets: [{}]\n",
-        targets.join(", ")
-    );
+        let config = match &options.prometheus_config {
+            Some(build) => build(&ScrapeTargets {
+                services: SERVICES
+                    .iter()
+                    .map(|s| ((*s).to_owned(), format!("127.0.0.1:{}", ports[s])))
+                    .collect(),
+                prometheus: format!("127.0.0.1:{prom_port}"),
+                dir: dir.clone(),
+            })
+            .context("building the Prometheus configuration")?,
+            None => {
+                let targets: Vec<String> = SERVICES
+                    .iter()
+                    .map(|s| format!("'127.0.0.1:{}'", ports[s]))
+                    .collect();
+                format!(
+                    "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nstorage:\n  exemplars:\n    max_exemplars: 100000\nscrape_configs:\n  - job_name: webstore\n    static_configs:\n      - targets: [{}]\n",
+                    targets.join(", ")
+                )
+            }
+        };
         let config_path = dir.join("prometheus.yml");
         std::fs::write(&config_path, config)?;
         let mut prom = Process::start(
@@ -254,5 +321,15 @@ impl Stack {
             prometheus,
             sink,
         })
+    }
+
+    /// The base URL of `service` (one of [`SERVICES`]).
+    pub fn url_of(&self, service: &str) -> Option<&str> {
+        match service {
+            "order-service" => Some(&self.order),
+            "catalog-service" => Some(&self.catalog),
+            "payment-gateway" => Some(&self.gateway),
+            _ => None,
+        }
     }
 }
