@@ -18,6 +18,7 @@ pub(crate) enum XtaskCmd {
     Test(Test),
     Up(Up),
     Down(Down),
+    Bench(Bench),
 }
 
 /// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, every test.
@@ -95,6 +96,40 @@ pub(crate) struct Up {
 #[command(verbatim_doc_comment)]
 pub(crate) struct Down {}
 
+/// Measure what telemetry costs: exemplar hot path, /metrics encoding, HTTP throughput, memory.
+///
+/// Builds the release binaries and the telemetry crate's criterion benches (not timed), then:
+///   1. micro: alternating rounds of criterion --quick: plain vs exemplar `observe` (inside a
+///      sampled span) → exemplar_ratio; `/metrics` at ≈ 2 300 series → metrics_encode_us
+///   2. HTTP: two copies of the services on core 0 (taskset), one with full telemetry (100 %
+///      sampling, OTLP to a local otlp-sink, exemplars), one with OTEL_SDK_DISABLED=true;
+///      `wrk` on core 1 against a cached GET /api/v1/products/{id} and POST /api/v1/checkout,
+///      GATEWAY_LATENCY_SCALE=0, in alternating rounds → catalog_rps_ratio, checkout_rps_ratio,
+///      p99 ratios; peak RSS from /proc/<pid>/status (VmHWM) → max_rss_mib
+///   3. full run only: a 5-minute memory soak (RSS every 10 s; flat or not)
+///
+/// Prints a table (median and min–max per figure) and, last, one line:
+///   bench: exemplar_ratio=<x.xx> metrics_encode_us=<n> catalog_rps_ratio=<0.xx> checkout_rps_ratio=<0.xx> max_rss_mib=<n>
+///
+/// Needs `wrk` (Debian package `wrk`) and, for pinning, `taskset` (util-linux). Uses ports 14318,
+/// 18080-18082 and 28080-28082 on 127.0.0.1. Logs and criterion data: target/webstore/bench/.
+/// Method and recorded figures: docs/BENCHMARKS.md.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Bench {
+    /// Five short rounds and no memory soak: under 3 minutes after the build.
+    #[arg(long)]
+    pub(crate) quick: bool,
+
+    /// Rounds of each alternating comparison (default: 5 with --quick, 7 otherwise).
+    #[arg(long, value_name = "N")]
+    pub(crate) rounds: Option<usize>,
+
+    /// Only the criterion benches (no services, no wrk).
+    #[arg(long)]
+    pub(crate) micro_only: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -122,6 +157,17 @@ mod tests {
         };
         assert!(test.no_lint);
         assert_eq!(test.runner_args, ["checkout", "--no-capture"]);
+    }
+
+    #[test]
+    fn bench_flags() {
+        let flags =
+            Xtask::try_parse_from(["cargo xtask", "bench", "--quick", "--rounds", "6"]).unwrap();
+        let XtaskCmd::Bench(bench) = flags.subcommand else {
+            panic!("expected bench")
+        };
+        assert!(bench.quick && !bench.micro_only);
+        assert_eq!(bench.rounds, Some(6));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - `cargo xtask up` ([`up`]): the whole stack, with Docker compose when a Docker engine
 //!   answers, otherwise as local processes next to the development OTLP receiver and Prometheus.
 //! - `cargo xtask down` ([`down`]): stops what `up` started.
+//! - `cargo xtask bench` ([`bench`]): telemetry overhead figures (criterion + `wrk`), see
+//!   docs/BENCHMARKS.md.
 //!
 //! Helpers: [`stack`] (what the local stack is made of, where its logs and pid files live),
 //! [`http`] (the few lines of HTTP/1.1 that readiness polling needs), [`os`] (signals).
@@ -20,6 +22,7 @@
 //! HTTP client: it must build in seconds, before anything else, even when the services don't
 //! compile.
 
+mod bench;
 mod down;
 mod flags;
 mod http;
@@ -62,6 +65,7 @@ fn run(flags: flags::Xtask) -> Result<()> {
         flags::XtaskCmd::Test(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Up(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Down(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Bench(cmd) => cmd.run(&sh),
     }
 }
 

@@ -61,7 +61,7 @@ pub struct TelemetryArgs {
     #[arg(long, env = "OTEL_SDK_DISABLED", value_name = "OTEL_SDK_DISABLED")]
     pub otel_sdk_disabled: Option<String>,
 
-    /// Extra resource attributes, `key=value,…` (read by the OpenTelemetry SDK).
+    /// Extra resource attributes, `key=value,…` (percent-decoding is not applied).
     #[arg(
         long,
         env = "OTEL_RESOURCE_ATTRIBUTES",
@@ -147,6 +147,8 @@ pub enum LogFormat {
 pub struct TelemetryConfig {
     pub service_name: String,
     pub service_version: String,
+    /// From `OTEL_RESOURCE_ATTRIBUTES`; `service.name` there is overridden by `service_name`.
+    pub resource_attributes: Vec<(String, String)>,
     /// `None` when `OTEL_SDK_DISABLED=true`: no spans are exported and no exemplars attached.
     pub traces: Option<TraceExport>,
     pub log_filter: String,
@@ -283,6 +285,8 @@ impl TelemetryConfig {
             .clone()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| default_service_name.to_owned());
+        let resource_attributes =
+            parse_resource_attributes(args.otel_resource_attributes.as_deref())?;
         let batch = BatchSettings {
             schedule_delay: args.otel_bsp_schedule_delay.map(Duration::from_millis),
             max_queue_size: args.otel_bsp_max_queue_size,
@@ -292,6 +296,7 @@ impl TelemetryConfig {
         Ok(Self {
             service_name,
             service_version: service_version.to_owned(),
+            resource_attributes,
             traces: (!disabled).then_some(TraceExport {
                 protocol,
                 endpoint,
@@ -309,6 +314,7 @@ impl TelemetryConfig {
         Self {
             service_name: service_name.to_owned(),
             service_version: env!("CARGO_PKG_VERSION").to_owned(),
+            resource_attributes: Vec::new(),
             traces: Some(TraceExport {
                 protocol: OtlpProtocol::HttpProtobuf,
                 endpoint: otlp_traces_endpoint.to_owned(),
@@ -368,6 +374,29 @@ fn resolve_endpoint(
         (OtlpProtocol::HttpProtobuf, true) => format!("{}/v1/traces", url.trim_end_matches('/')),
         _ => url,
     })
+}
+
+fn parse_resource_attributes(value: Option<&str>) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for pair in value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                out.push((k.trim().to_owned(), v.trim().to_owned()))
+            }
+            _ => {
+                return Err(invalid(
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    format!("expected key=value pairs separated by commas, got {pair:?}"),
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn parse_sampler(name: Option<&str>, arg: Option<&str>) -> Result<SamplerChoice, Error> {
@@ -526,6 +555,22 @@ mod tests {
         assert_eq!(
             c.traces.unwrap().sampler,
             SamplerChoice::ParentBasedTraceIdRatio(0.25)
+        );
+    }
+
+    #[test]
+    fn resource_attributes_are_parsed() {
+        let c = config(&[
+            "--otel-resource-attributes",
+            "deployment.environment=dev, team = store",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.resource_attributes,
+            vec![
+                ("deployment.environment".to_owned(), "dev".to_owned()),
+                ("team".to_owned(), "store".to_owned())
+            ]
         );
     }
 

@@ -43,10 +43,17 @@ where
             // Our own exemplar and log code reads span contexts; these would only add cost.
             .with_tracked_inactivity(false)
             .with_threads(false)
+            // `code.*` and `target` attributes on every span: four more attributes to build,
+            // convert and export per span, naming tracing-actix-web's and this crate's source
+            // rather than the service's (docs/BENCHMARKS.md).
+            .with_location(false)
+            .with_target(false)
     });
     let fmt_layer = match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .event_format(crate::logs::JsonWithTraceIds)
+            // The JSON lines never print span fields, so don't format them for every span.
+            .fmt_fields(crate::logs::NoSpanFields)
             .with_writer(writer)
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
@@ -103,9 +110,16 @@ fn tracer_provider(config: &TelemetryConfig, t: &TraceExport) -> Result<SdkTrace
     let processor = BatchSpanProcessor::builder(CountingExporter::new(exporter))
         .with_batch_config(batch.build())
         .build();
-    // Resource::builder() reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME; the explicit
-    // values below win, so a CLI flag beats the environment.
+    // Resource::builder() also reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME from the
+    // environment; the explicit values below (which came from the same variables or their CLI
+    // flags) win, so a flag beats the environment.
     let resource = Resource::builder()
+        .with_attributes(
+            config
+                .resource_attributes
+                .iter()
+                .map(|(k, v)| opentelemetry::KeyValue::new(k.clone(), v.clone())),
+        )
         .with_service_name(config.service_name.clone())
         .with_attribute(opentelemetry::KeyValue::new(
             "service.version",

@@ -18,6 +18,22 @@ use tracing_subscriber::registry::LookupSpan;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonWithTraceIds;
 
+/// Span fields formatter for [`JsonWithTraceIds`], which does not print span fields: the `fmt`
+/// layer would otherwise format every field of every span into a string nobody reads (with
+/// ANSI styling; about 7 % of a catalog request's CPU in the profile in docs/BENCHMARKS.md).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSpanFields;
+
+impl<'writer> FormatFields<'writer> for NoSpanFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        _writer: Writer<'writer>,
+        _fields: R,
+    ) -> fmt::Result {
+        Ok(())
+    }
+}
+
 struct JsonVisitor<'a>(&'a mut Map<String, Value>);
 
 impl Visit for JsonVisitor<'_> {

@@ -18,6 +18,7 @@ async fn a_blackholed_collector_never_delays_requests() {
     let config = TelemetryConfig {
         service_name: "blackhole-test".into(),
         service_version: "0".into(),
+        resource_attributes: vec![("deployment.environment".into(), "test".into())],
         traces: Some(TraceExport {
             protocol: OtlpProtocol::HttpProtobuf,
             endpoint,

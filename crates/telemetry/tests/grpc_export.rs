@@ -16,6 +16,7 @@ async fn spans_are_exported_over_grpc_and_flushed_on_shutdown() {
     let config = TelemetryConfig {
         service_name: "grpc-test".into(),
         service_version: "0".into(),
+        resource_attributes: vec![("deployment.environment".into(), "test".into())],
         traces: Some(TraceExport {
             protocol: OtlpProtocol::Grpc,
             endpoint: receiver.endpoint(),

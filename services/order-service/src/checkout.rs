@@ -9,9 +9,10 @@ use telemetry::metrics::SpanIds;
 use uuid::Uuid;
 
 use crate::clients::{CatalogClient, CatalogError, ChargeOutcome, ChargeRequest, PaymentClient};
-use crate::domain::{Cents, Checkout, CustomerId, ProductId};
+use crate::domain::{Cents, Checkout, CustomerId, Flag, ProductId, SuspiciousRules};
 use crate::error::CheckoutError;
 use crate::metrics::OrderMetrics;
+use crate::store::orders::now_ms;
 use crate::store::{NewOrder, OrderStatus, OrderStore, PricedLine};
 
 #[derive(Clone, Debug)]
@@ -20,6 +21,7 @@ pub struct CheckoutFlow {
     pub payment: PaymentClient,
     pub store: OrderStore,
     pub metrics: OrderMetrics,
+    pub rules: SuspiciousRules,
 }
 
 /// A charged order.
@@ -34,13 +36,70 @@ pub struct Placed {
     pub trace_id: Option<String>,
 }
 
+/// Which order a checkout works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderRef {
+    /// A new order with this id.
+    New(Uuid),
+    /// An id reserved by an earlier attempt with the same `Idempotency-Key`. If that attempt
+    /// wrote the order (and its payment outcome is unknown), the order is charged again — with
+    /// the same order-derived gateway key, so the gateway answers with the charge it already
+    /// made instead of making another. Otherwise it is a new order with this id.
+    Reserved(Uuid),
+}
+
+/// What the charge needs from a written order.
+struct Written {
+    id: Uuid,
+    total: Cents,
+}
+
 impl CheckoutFlow {
     pub async fn place(
         &self,
         customer: &CustomerId,
         checkout: Checkout,
+        order: OrderRef,
     ) -> Result<Placed, CheckoutError> {
-        let lines = self.price(&checkout).await?;
+        let trace_id = SpanIds::current().map(|ids| ids.trace_id.to_string());
+        let written = match order {
+            OrderRef::New(id) => self.write(customer, &checkout, id, &trace_id).await?,
+            OrderRef::Reserved(id) => {
+                match self
+                    .store
+                    .find_for_customer(&id.to_string(), customer)
+                    .await?
+                {
+                    Some(existing) => {
+                        tracing::info!(
+                            order.id = %id,
+                            order.status = %existing.status,
+                            "retry with the same Idempotency-Key: charging the same order again"
+                        );
+                        Written {
+                            id,
+                            // Prices frozen when the order was written, so the gateway sees
+                            // the very same charge request and replays its answer.
+                            total: Cents::new(existing.total_cents)
+                                .ok_or(CheckoutError::AmountTooLarge)?,
+                        }
+                    }
+                    None => self.write(customer, &checkout, id, &trace_id).await?,
+                }
+            }
+        };
+        self.charge(customer, &checkout, written, trace_id).await
+    }
+
+    /// Prices the basket and writes the order as `pending`.
+    async fn write(
+        &self,
+        customer: &CustomerId,
+        checkout: &Checkout,
+        order_id: Uuid,
+        trace_id: &Option<String>,
+    ) -> Result<Written, CheckoutError> {
+        let lines = self.price(checkout).await?;
         let total = lines
             .iter()
             .try_fold(Cents::ZERO, |sum, l| {
@@ -49,9 +108,6 @@ impl CheckoutFlow {
                     .and_then(|amount| sum.checked_add(amount))
             })
             .ok_or(CheckoutError::AmountTooLarge)?;
-
-        let order_id = Uuid::now_v7();
-        let trace_id = SpanIds::current().map(|ids| ids.trace_id.to_string());
         let country = checkout.country.as_ref();
         let method = checkout.payment_method.as_ref();
         self.store
@@ -70,7 +126,28 @@ impl CheckoutFlow {
             .checkout_amount
             .get(&[country, method])
             .observe(total.usd());
+        self.screen_basket(customer, checkout, order_id, total)
+            .await;
+        Ok(Written {
+            id: order_id,
+            total,
+        })
+    }
 
+    /// Charges a written order and settles it to one of the outcome table's statuses.
+    async fn charge(
+        &self,
+        customer: &CustomerId,
+        checkout: &Checkout,
+        order: Written,
+        trace_id: Option<String>,
+    ) -> Result<Placed, CheckoutError> {
+        let Written {
+            id: order_id,
+            total,
+        } = order;
+        let country = checkout.country.as_ref();
+        let method = checkout.payment_method.as_ref();
         // The gateway deduplicates on this key: derived from the order, never the client's key.
         let key = format!("order-{order_id}");
         let reference = order_id.to_string();
@@ -138,7 +215,78 @@ impl CheckoutFlow {
         self.store.settle(order_id, status, payment_id).await?;
         self.metrics.orders.get(&[status.as_str()]).inc();
         tracing::info!(order.id = %order_id, order.status = status.as_str(), "order settled");
+        if status == OrderStatus::Declined {
+            self.screen_declines(customer, order_id).await;
+        }
         result
+    }
+
+    /// `bulk_quantity`, `high_amount` and `card_testing`, once the order is written.
+    async fn screen_basket(
+        &self,
+        customer: &CustomerId,
+        checkout: &Checkout,
+        order_id: Uuid,
+        total: Cents,
+    ) {
+        for flag in self.rules.basket(checkout, total) {
+            self.flag(order_id, &flag);
+        }
+        if let Some(burst) = self
+            .rules
+            .card_testing
+            .filter(|_| self.rules.counts_as_small(total))
+        {
+            let since = now_ms()
+                .saturating_sub(i64::try_from(burst.window.as_millis()).unwrap_or(i64::MAX));
+            match self
+                .store
+                .count_small_since(customer, self.rules.small_amount, since)
+                .await
+            {
+                Ok(n) => {
+                    if let Some(flag) = self.rules.card_testing(n) {
+                        self.flag(order_id, &flag);
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "card_testing not evaluated"
+                ),
+            }
+        }
+    }
+
+    /// `repeated_declines`, once a decline is settled.
+    async fn screen_declines(&self, customer: &CustomerId, order_id: Uuid) {
+        let Some(burst) = self.rules.repeated_declines else {
+            return;
+        };
+        let since =
+            now_ms().saturating_sub(i64::try_from(burst.window.as_millis()).unwrap_or(i64::MAX));
+        match self.store.count_declined_since(customer, since).await {
+            Ok(n) => {
+                if let Some(flag) = self.rules.repeated_declines(n) {
+                    self.flag(order_id, &flag);
+                }
+            }
+            Err(e) => tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "repeated_declines not evaluated"
+            ),
+        }
+    }
+
+    /// Flags without blocking: the metric, and one warning that is both a log line (with the
+    /// trace id) and an event on the checkout span.
+    fn flag(&self, order_id: Uuid, flag: &Flag) {
+        self.metrics.suspicious.get(&[flag.rule.as_str()]).inc();
+        tracing::warn!(
+            suspicious.rule = flag.rule.as_str(),
+            suspicious.reason = %flag.reason,
+            order.id = %order_id,
+            "order.suspicious"
+        );
     }
 
     /// Prices every line from the catalog (distinct products looked up concurrently). Prices

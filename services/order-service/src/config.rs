@@ -6,7 +6,9 @@ use clap::Parser;
 use service_kit::config::ServerArgs;
 use telemetry::{TelemetryArgs, TelemetryConfig};
 
-use crate::domain::ApiKeys;
+use crate::domain::{ApiKeys, Burst, Cents, SuspiciousRules};
+use crate::ratelimit::{Limits, Quota};
+use crate::routes::middleware::AllowedOrigins;
 
 pub const SERVICE_NAME: &str = "order-service";
 
@@ -64,6 +66,118 @@ pub struct Cli {
         hide_default_value = true
     )]
     pub api_keys: String,
+
+    /// How long an `Idempotency-Key` and its stored response are remembered.
+    #[arg(
+        long,
+        env = "IDEMPOTENCY_TTL",
+        value_name = "IDEMPOTENCY_TTL",
+        default_value = "24h"
+    )]
+    pub idempotency_ttl: String,
+
+    /// Redis for the rate limits shared by every replica, e.g. `redis://127.0.0.1:6379/0`.
+    /// Unset: each process limits on its own.
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        value_name = "REDIS_URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+
+    /// Requests per API key (or per IP address without a valid key): `N` per second, `N/s`,
+    /// `N/m`, `N/h`, or `off`.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_CLIENT",
+        value_name = "RATE_LIMIT_CLIENT",
+        default_value = "20"
+    )]
+    pub rate_limit_client: String,
+
+    /// Requests from all clients together, across replicas when REDIS_URL is set; same format.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_GLOBAL",
+        value_name = "RATE_LIMIT_GLOBAL",
+        default_value = "200"
+    )]
+    pub rate_limit_global: String,
+
+    /// Prefix of the rate-limit keys in Redis (so several deployments can share one Redis).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_KEY_PREFIX",
+        value_name = "RATE_LIMIT_KEY_PREFIX",
+        default_value = "webstore:ratelimit"
+    )]
+    pub rate_limit_key_prefix: String,
+
+    /// Flag (never block) an order of at least this many units, or `off`.
+    #[arg(
+        long,
+        env = "SUSPICIOUS_BULK_QUANTITY",
+        value_name = "SUSPICIOUS_BULK_QUANTITY",
+        default_value = "100"
+    )]
+    pub suspicious_bulk_quantity: String,
+
+    /// Flag an order totalling at least this many US dollars, or `off`.
+    #[arg(
+        long,
+        env = "SUSPICIOUS_HIGH_AMOUNT_USD",
+        value_name = "SUSPICIOUS_HIGH_AMOUNT_USD",
+        default_value = "5000"
+    )]
+    pub suspicious_high_amount_usd: String,
+
+    /// Flag a customer's decline when their declines reach `count/window` (e.g. `3/10m`), or `off`.
+    #[arg(
+        long,
+        env = "SUSPICIOUS_REPEATED_DECLINES",
+        value_name = "SUSPICIOUS_REPEATED_DECLINES",
+        default_value = "3/10m"
+    )]
+    pub suspicious_repeated_declines: String,
+
+    /// Flag card testing: a customer's small orders reaching `count/window`, or `off`.
+    #[arg(
+        long,
+        env = "SUSPICIOUS_CARD_TESTING",
+        value_name = "SUSPICIOUS_CARD_TESTING",
+        default_value = "5/10m"
+    )]
+    pub suspicious_card_testing: String,
+
+    /// What card testing counts as a small order, in US dollars.
+    #[arg(
+        long,
+        env = "SUSPICIOUS_SMALL_AMOUNT_USD",
+        value_name = "SUSPICIOUS_SMALL_AMOUNT_USD",
+        default_value = "5"
+    )]
+    pub suspicious_small_amount_usd: String,
+
+    /// Browser origins allowed to call the API, comma-separated (`https://shop.example`), or
+    /// `*`. Empty (the default): none.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_name = "CORS_ALLOWED_ORIGINS",
+        default_value = ""
+    )]
+    pub cors_allowed_origins: String,
+
+    /// Longest an API request may take, reading its body included (answered 503 after).
+    /// Must exceed CATALOG_TIMEOUT + PAYMENT_TIMEOUT.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT",
+        value_name = "REQUEST_TIMEOUT",
+        default_value = "30s"
+    )]
+    pub request_timeout: String,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +191,13 @@ pub struct Settings {
     pub payment_timeout: Duration,
     pub catalog_timeout: Duration,
     pub api_keys: ApiKeys,
+    pub idempotency_ttl: Duration,
+    pub redis_url: Option<String>,
+    pub rate_limits: Limits,
+    pub rate_limit_key_prefix: String,
+    pub suspicious: SuspiciousRules,
+    pub cors_allowed_origins: AllowedOrigins,
+    pub request_timeout: Duration,
 }
 
 impl Settings {
@@ -97,8 +218,117 @@ impl Settings {
             catalog_timeout: duration("CATALOG_TIMEOUT", &cli.catalog_timeout)?,
             api_keys: ApiKeys::parse(&cli.api_keys)
                 .map_err(|e| anyhow::anyhow!("invalid value for API_KEYS: {e}"))?,
+            idempotency_ttl: positive("IDEMPOTENCY_TTL", &cli.idempotency_ttl)?,
+            redis_url: redis_url(cli.redis_url.as_deref())?,
+            rate_limits: Limits {
+                client: quota("RATE_LIMIT_CLIENT", &cli.rate_limit_client)?,
+                global: quota("RATE_LIMIT_GLOBAL", &cli.rate_limit_global)?,
+            },
+            rate_limit_key_prefix: prefix(&cli.rate_limit_key_prefix)?,
+            suspicious: suspicious_rules(&cli)?,
+            cors_allowed_origins: AllowedOrigins::parse(&cli.cors_allowed_origins)
+                .map_err(|e| anyhow::anyhow!("invalid value for CORS_ALLOWED_ORIGINS: {e}"))?,
+            request_timeout: positive("REQUEST_TIMEOUT", &cli.request_timeout)?,
         })
+        .and_then(Self::checked)
     }
+
+    /// Cross-setting checks.
+    fn checked(self) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            self.request_timeout > self.catalog_timeout + self.payment_timeout,
+            "invalid value for REQUEST_TIMEOUT: {:?} must exceed CATALOG_TIMEOUT + PAYMENT_TIMEOUT ({:?}), or checkouts would be cut short",
+            self.request_timeout,
+            self.catalog_timeout + self.payment_timeout
+        );
+        Ok(self)
+    }
+}
+
+fn suspicious_rules(cli: &Cli) -> anyhow::Result<SuspiciousRules> {
+    let off = |v: &str| v.trim().eq_ignore_ascii_case("off");
+    fn named(variable: &'static str) -> impl Fn(String) -> anyhow::Error {
+        move |e| anyhow::anyhow!("invalid value for {variable}: {e}")
+    }
+    let bulk_quantity = if off(&cli.suspicious_bulk_quantity) {
+        None
+    } else {
+        let n: u64 = cli.suspicious_bulk_quantity.trim().parse().map_err(|_| {
+            named("SUSPICIOUS_BULK_QUANTITY")(format!(
+                "expected a whole number of units or off, got {:?}",
+                cli.suspicious_bulk_quantity
+            ))
+        })?;
+        Some(n)
+    };
+    let usd = |variable: &'static str, v: &str| Cents::parse_usd(v).map_err(named(variable));
+    let high_amount = if off(&cli.suspicious_high_amount_usd) {
+        None
+    } else {
+        Some(usd(
+            "SUSPICIOUS_HIGH_AMOUNT_USD",
+            &cli.suspicious_high_amount_usd,
+        )?)
+    };
+    let burst = |variable: &'static str, v: &str| {
+        Burst::parse(v, |d| {
+            telemetry::config::parse_duration(variable, d).map_err(|e| e.to_string())
+        })
+        .map_err(named(variable))
+    };
+    Ok(SuspiciousRules {
+        bulk_quantity,
+        high_amount,
+        repeated_declines: burst(
+            "SUSPICIOUS_REPEATED_DECLINES",
+            &cli.suspicious_repeated_declines,
+        )?,
+        card_testing: burst("SUSPICIOUS_CARD_TESTING", &cli.suspicious_card_testing)?,
+        small_amount: usd(
+            "SUSPICIOUS_SMALL_AMOUNT_USD",
+            &cli.suspicious_small_amount_usd,
+        )?,
+    })
+}
+
+fn quota(variable: &str, value: &str) -> anyhow::Result<Option<Quota>> {
+    Quota::parse(value).map_err(|e| anyhow::anyhow!("invalid value for {variable}: {e}"))
+}
+
+fn redis_url(value: Option<&str>) -> anyhow::Result<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(url) => {
+            // The error never quotes the URL: it may hold a password.
+            crate::ratelimit::redis::check_url(url).map_err(|e| {
+                anyhow::anyhow!(
+                    "invalid value for REDIS_URL: {}",
+                    std::error::Error::source(&e)
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| e.to_string())
+                )
+            })?;
+            Ok(Some(url.to_owned()))
+        }
+    }
+}
+
+fn prefix(value: &str) -> anyhow::Result<String> {
+    let v = value.trim();
+    anyhow::ensure!(
+        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic() && b != b'{' && b != b'}'),
+        "invalid value for RATE_LIMIT_KEY_PREFIX: 1-64 visible ASCII characters without braces, got {value:?}"
+    );
+    Ok(v.to_owned())
+}
+
+fn positive(variable: &'static str, value: &str) -> anyhow::Result<Duration> {
+    let d = telemetry::config::parse_duration(variable, value)?;
+    anyhow::ensure!(
+        !d.is_zero(),
+        "invalid value for {variable}: must be longer than zero, got {value:?}"
+    );
+    Ok(d)
 }
 
 fn base_url(variable: &str, value: &str) -> anyhow::Result<String> {
@@ -112,4 +342,65 @@ fn base_url(variable: &str, value: &str) -> anyhow::Result<String> {
         "invalid value for {variable}: this build has no TLS stack; use http://"
     );
     Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_args(args: &[&str]) -> anyhow::Result<Settings> {
+        let argv = std::iter::once("order-service").chain(args.iter().copied());
+        Settings::from_cli(Cli::try_parse_from(argv)?)
+    }
+
+    #[test]
+    fn security_settings_parse() {
+        let s = from_args(&[
+            "--idempotency-ttl",
+            "2h",
+            "--rate-limit-client",
+            "5/s",
+            "--rate-limit-global",
+            "off",
+            "--redis-url",
+            "redis://127.0.0.1:6379/0",
+        ])
+        .unwrap();
+        assert_eq!(s.idempotency_ttl, Duration::from_secs(7200));
+        assert_eq!(s.rate_limits.client, Some(Quota::per_second(5)));
+        assert_eq!(s.rate_limits.global, None);
+        assert_eq!(s.redis_url.as_deref(), Some("redis://127.0.0.1:6379/0"));
+        assert_eq!(s.suspicious, SuspiciousRules::default());
+        let s = from_args(&[
+            "--suspicious-card-testing",
+            "off",
+            "--suspicious-high-amount-usd",
+            "99.5",
+        ])
+        .unwrap();
+        assert_eq!(s.suspicious.card_testing, None);
+        assert_eq!(s.suspicious.high_amount, Cents::new(9950));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable_and_never_echo_secrets() {
+        for (args, variable) in [
+            (&["--idempotency-ttl", "soon"][..], "IDEMPOTENCY_TTL"),
+            (&["--idempotency-ttl", "0s"][..], "IDEMPOTENCY_TTL"),
+            (&["--rate-limit-client", "lots"][..], "RATE_LIMIT_CLIENT"),
+            (&["--rate-limit-global=-5"][..], "RATE_LIMIT_GLOBAL"),
+            (
+                &["--rate-limit-key-prefix", "a{b}"][..],
+                "RATE_LIMIT_KEY_PREFIX",
+            ),
+            (
+                &["--redis-url", "http://:hunter2@cache:6379"][..],
+                "REDIS_URL",
+            ),
+        ] {
+            let err = format!("{:#}", from_args(args).unwrap_err());
+            assert!(err.contains(variable), "{args:?}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
 }

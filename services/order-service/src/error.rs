@@ -32,8 +32,16 @@ pub enum CheckoutError {
     PaymentUnknown { order_id: String },
     #[error("order not found")]
     OrderNotFound,
+    #[error("invalid Idempotency-Key header: {0}")]
+    InvalidIdempotencyKey(String),
+    #[error("Idempotency-Key reused with a different request")]
+    IdempotencyKeyReuse,
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyConflict,
     #[error("order store failed")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl CheckoutError {
@@ -72,6 +80,7 @@ impl CheckoutError {
                 .with("decline_code", decline_code.clone()),
             Self::PaymentFailed { order_id } => {
                 Problem::new(StatusCode::BAD_GATEWAY, "payment-failed", "The payment provider failed; nothing was charged")
+                    .detail("the order is recorded as payment_failed; a retry with the same Idempotency-Key tries this same order again")
                     .with("order_id", order_id.as_str())
             }
             Self::PaymentUnknown { order_id } => Problem::new(
@@ -79,10 +88,26 @@ impl CheckoutError {
                 "payment-unknown",
                 "The payment provider did not answer in time; the outcome is unknown",
             )
-            .detail("the order is recorded as payment_unknown; the gateway deduplicates charges per order, so it is charged at most once")
+            .detail("the order is recorded as payment_unknown and may or may not have been charged; retry with the same Idempotency-Key to settle it — the retry charges this same order again and the gateway, which deduplicates per order, answers with the charge it already made instead of charging twice")
             .with("order_id", order_id.as_str()),
             Self::OrderNotFound => Problem::not_found("no such order"),
+            Self::InvalidIdempotencyKey(why) => Problem::new(StatusCode::BAD_REQUEST, "invalid-idempotency-key", "Invalid Idempotency-Key header")
+                .detail(format!("Idempotency-Key {why}; send one header of 1-255 visible ASCII characters, unique per checkout")),
+            Self::IdempotencyKeyReuse => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reuse",
+                "Idempotency-Key reused with a different request",
+            )
+            .detail("this Idempotency-Key was used for a checkout with another body; use a new key for a new checkout"),
+            Self::IdempotencyConflict => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-conflict",
+                "A request with this Idempotency-Key is still in progress",
+            )
+            .detail("retry after the first request has finished; it will then answer with the same response")
+            .header("Retry-After", "1"),
             Self::Store(e) => Problem::internal(e),
+            Self::Internal(_) => Problem::internal(self),
         }
     }
 }

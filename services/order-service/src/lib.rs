@@ -13,7 +13,8 @@
 //! - `domain/`: validated types (`Country`, `PaymentMethod`, `Quantity`, `Cents`, `Checkout`),
 //!   the API keys; no I/O.
 //! - `clients/`: the catalog and payment-gateway HTTP clients.
-//! - `store/`: orders in SQLite or Postgres (sea-orm).
+//! - `store/`: orders and idempotency keys in SQLite or Postgres (sea-orm).
+//! - `ratelimit/`: the two rate-limit tiers (GCRA in Redis, or in process) and their middleware.
 //! - `metrics`: the business instruments.
 
 pub mod checkout;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod metrics;
+pub mod ratelimit;
 pub mod routes;
 pub mod startup;
 pub mod store;

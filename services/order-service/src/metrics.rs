@@ -16,6 +16,8 @@ pub struct OrderMetrics {
     pub checkout_amount: Arc<HistogramFamily>,
     pub orders: Arc<CounterFamily>,
     pub auth_failures: Arc<CounterFamily>,
+    pub idempotency: Arc<CounterFamily>,
+    pub suspicious: Arc<CounterFamily>,
 }
 
 impl OrderMetrics {
@@ -38,6 +40,16 @@ impl OrderMetrics {
                 "webstore_auth_failures",
                 "Rejected API credentials by reason.",
                 &["reason"],
+            ),
+            idempotency: registry.counter(
+                "webstore_idempotency_requests",
+                "Checkouts with an Idempotency-Key by result: new, resumed (retry of an open order), replayed, conflict (409), key_reuse (422).",
+                &["result"],
+            ),
+            suspicious: registry.counter(
+                "webstore_suspicious_activity",
+                "Orders flagged (not blocked) by a suspicious-activity rule.",
+                &["rule"],
             ),
         }
     }

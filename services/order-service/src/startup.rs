@@ -14,13 +14,17 @@ use crate::clients::{CatalogClient, PaymentClient};
 use crate::config::Settings;
 use crate::domain::ApiKeys;
 use crate::metrics::OrderMetrics;
+use crate::ratelimit::{RateLimitMetrics, RateLimiter, RedisLimiter};
 use crate::routes::{self, ApiDoc};
-use crate::store::{Migrator, OrderStore};
+use crate::store::{IdempotencyStore, Migrator, OrderStore};
 
 /// Shared by every worker: cheap to clone, no per-request locking.
 pub struct AppState {
     pub flow: CheckoutFlow,
     pub api_keys: ApiKeys,
+    pub idempotency: IdempotencyStore,
+    pub rate_limiter: RateLimiter,
+    pub request_timeout: std::time::Duration,
 }
 
 pub struct Application {
@@ -36,7 +40,12 @@ impl Application {
         Migrator::up(&db, None)
             .await
             .context("running order-service migrations")?;
-        let store = OrderStore::new(db);
+        let store = OrderStore::new(db.clone());
+        // Longer than any one attempt can take, so only a dead request's lock ever runs out.
+        let idempotency_lock = settings.catalog_timeout
+            + settings.payment_timeout
+            + std::time::Duration::from_secs(30);
+        let idempotency = IdempotencyStore::new(db, settings.idempotency_ttl, idempotency_lock);
         let registry = Registry::new(settings.telemetry.exemplar_max_age);
         let http = TracedClient::new(
             reqwest::Client::builder()
@@ -59,17 +68,38 @@ impl Application {
             ),
             store: store.clone(),
             metrics: OrderMetrics::new(&registry),
+            rules: settings.suspicious,
         };
+        let redis = match &settings.redis_url {
+            Some(url) => Some(
+                RedisLimiter::new(url, &settings.rate_limit_key_prefix)
+                    .context("REDIS_URL: building the Redis pool")?,
+            ),
+            None => None,
+        };
+        let rate_limiter = RateLimiter::new(
+            settings.rate_limits,
+            redis,
+            RateLimitMetrics::new(&registry),
+        );
         let state = web::Data::new(AppState {
             flow,
             api_keys: settings.api_keys.clone(),
+            idempotency,
+            rate_limiter,
+            request_timeout: settings.request_timeout,
         });
+        let origins = settings.cors_allowed_origins.clone();
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
         let app_registry = registry.clone();
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
+                .wrap(routes::middleware::cors(&origins))
+                .wrap(actix_web::middleware::from_fn(
+                    routes::middleware::cors_errors_as_problems,
+                ))
                 .wrap(service_kit::app::security_headers())
                 .wrap(telemetry::http::ServerMetrics::new(&app_registry))
                 .wrap(telemetry::http::tracing_logger())
@@ -81,6 +111,11 @@ impl Application {
                 ))
         })
         .listen(listener)?;
+        // Slow-loris: a client gets this long to send its request head, and a closing
+        // connection this long to go away.
+        let mut server = server
+            .client_request_timeout(std::time::Duration::from_secs(5))
+            .client_disconnect_timeout(std::time::Duration::from_secs(1));
         if let Some(n) = settings.http_workers {
             server = server.workers(n);
         }

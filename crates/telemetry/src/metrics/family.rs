@@ -1,8 +1,9 @@
 //! Labelled metrics: one child per distinct tuple of label values.
 
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hashbrown::{Equivalent, HashMap};
 
@@ -59,14 +60,33 @@ impl Equivalent<LabelValues> for LabelRef<'_> {
 /// Children of one metric family, created on first use.
 pub struct Family<M> {
     label_names: &'static [&'static str],
-    children: RwLock<HashMap<LabelValues, Arc<M>>>,
+    children: RwLock<HashMap<LabelValues, Child<M>>>,
     make: Box<dyn Fn() -> M + Send + Sync>,
+    /// Bumped (under the write lock) whenever a child is added: tells [`Family::children`] that
+    /// its sorted list is out of date.
+    generation: AtomicU64,
+    /// The children sorted by label values, as of `.0` (a generation), for the encoder.
+    sorted: Mutex<(u64, Arc<[Child<M>]>)>,
 }
 
 pub type CounterFamily = Family<Counter>;
-/// One child of a family, for encoding: its label values and the metric.
-pub(crate) type Child<M> = (Box<[Box<str>]>, Arc<M>);
 pub type HistogramFamily = Family<Histogram>;
+
+/// One child of a family, for encoding: its label pairs rendered once, when the child was created
+/// (`a="x",b="y"`, escaped; empty without labels), and the metric.
+pub(crate) struct Child<M> {
+    pub labels: Arc<str>,
+    pub metric: Arc<M>,
+}
+
+impl<M> Clone for Child<M> {
+    fn clone(&self) -> Self {
+        Self {
+            labels: Arc::clone(&self.labels),
+            metric: Arc::clone(&self.metric),
+        }
+    }
+}
 
 impl<M> std::fmt::Debug for Family<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,6 +105,8 @@ impl<M> Family<M> {
             label_names,
             children: RwLock::new(HashMap::new()),
             make: Box::new(make),
+            generation: AtomicU64::new(1),
+            sorted: Mutex::new((0, Arc::from(Vec::new()))),
         }
     }
 
@@ -93,6 +115,9 @@ impl<M> Family<M> {
     }
 
     /// The child for these label values (in the order of the family's label names).
+    ///
+    /// An existing child costs a read lock and a hash lookup with the borrowed values: no
+    /// allocation (`tests/zero_alloc.rs` checks it).
     ///
     /// # Panics
     /// If the number of values differs from the number of label names: that is a programming
@@ -106,31 +131,56 @@ impl<M> Family<M> {
         );
         let key = LabelRef(values);
         if let Some(child) = self.read().get(&key) {
-            return Arc::clone(child);
+            return Arc::clone(&child.metric);
         }
         let mut children = self.children.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(child) = children.get(&key) {
+            return Arc::clone(&child.metric);
+        }
         let owned = LabelValues(values.iter().map(|v| Box::<str>::from(*v)).collect());
-        Arc::clone(
-            children
-                .entry(owned)
-                .or_insert_with(|| Arc::new((self.make)())),
-        )
+        let child = Child {
+            labels: render_labels(self.label_names, values).into(),
+            metric: Arc::new((self.make)()),
+        };
+        let metric = Arc::clone(&child.metric);
+        children.insert(owned, child);
+        self.generation.fetch_add(1, Release);
+        metric
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<LabelValues, Arc<M>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<LabelValues, Child<M>>> {
         self.children.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Children sorted by label values, so that scrapes are stable and diffable.
-    pub(crate) fn children(&self) -> Vec<Child<M>> {
-        let mut v: Vec<_> = self
-            .read()
-            .iter()
-            .map(|(k, m)| (k.0.clone(), Arc::clone(m)))
-            .collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
+    /// Children sorted by label values, so that scrapes are stable and diffable. Sorted once
+    /// per change of the set of children, not once per scrape.
+    pub(crate) fn children(&self) -> Arc<[Child<M>]> {
+        let mut sorted = self.sorted.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = self.generation.load(Acquire);
+        if sorted.0 != generation {
+            let map = self.read();
+            let mut v: Vec<(&LabelValues, &Child<M>)> = map.iter().collect();
+            v.sort_by(|a, b| a.0 .0.cmp(&b.0 .0));
+            let list: Arc<[Child<M>]> = v.into_iter().map(|(_, c)| c.clone()).collect();
+            *sorted = (generation, list);
+        }
+        Arc::clone(&sorted.1)
     }
+}
+
+/// `a="x",b="y"` with OpenMetrics escaping of the values.
+fn render_labels(names: &[&str], values: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, (n, v)) in names.iter().zip(values).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(n);
+        out.push_str("=\"");
+        super::encode::escape(&mut out, v, true);
+        out.push('"');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -145,7 +195,24 @@ mod tests {
         f.get(&["xy", "z"]).inc();
         let children = f.children();
         assert_eq!(children.len(), 2);
-        assert_eq!(children[0].1.get(), 2);
-        assert_eq!(children[1].1.get(), 1);
+        assert_eq!(children[0].metric.get(), 2);
+        assert_eq!(&*children[0].labels, "a=\"x\",b=\"yz\"");
+        assert_eq!(children[1].metric.get(), 1);
+    }
+
+    #[test]
+    fn the_sorted_list_follows_new_children() {
+        let f: CounterFamily = Family::new(&["a"], Counter::default);
+        f.get(&["b"]).inc();
+        assert_eq!(f.children().len(), 1);
+        let again = f.children();
+        assert!(
+            Arc::ptr_eq(&again, &f.children()),
+            "cached while nothing changes"
+        );
+        f.get(&["a\"\n\\"]).inc();
+        let children = f.children();
+        assert_eq!(children.len(), 2);
+        assert_eq!(&*children[0].labels, r#"a="a\"\n\\""#);
     }
 }

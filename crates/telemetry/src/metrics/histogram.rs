@@ -1,11 +1,38 @@
 //! A histogram whose buckets each keep one exemplar: the trace and span that produced a value.
+//!
+//! # The hot path
+//! [`Histogram::observe`] is two relaxed atomic adds (bucket, sum), one relaxed load of the
+//! bucket's exemplar state and a coin flip (a multiply-xorshift hash, no allocation, no lock, no
+//! thread-local). Only when the coin says so does it read the span context and write the exemplar
+//! slot. Measured in `benches/histogram.rs`; the figures are in `docs/BENCHMARKS.md`.
+//!
+//! # Which observation becomes the exemplar
+//! Per bucket and per scrape interval (the time between two [`Registry::encode`] calls), a
+//! reservoir of size one: the `n`-th observation of the interval replaces the bucket's exemplar
+//! with probability `1/n`, so at scrape time the exemplar is a **uniformly sampled** observation
+//! of the interval. The span context is read for about `ln(n)` of `n` observations.
+//!
+//! Only a valid, **sampled** span context becomes an exemplar. When the coin picks an observation
+//! without one, the slot waits for the next sampled observation instead (and the first sampled
+//! observation after each scrape always takes the slot), so a bucket that saw a sampled
+//! observation in an interval has an exemplar from that interval. With 100 % sampling the pick is
+//! exactly uniform; with head sampling it is uniform among the sampled observations up to the
+//! random gaps between them.
+//!
+//! A bucket that sees nothing sampled in an interval keeps its previous exemplar, which the
+//! encoder stops exposing once it is older than `EXEMPLAR_MAX_AGE`.
+//!
+//! [`Registry::encode`]: super::Registry::encode
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use Ordering::{Acquire, Relaxed, Release};
 
 /// The ids an exemplar links to. Fixed size: attaching one allocates nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,56 +58,211 @@ impl SpanIds {
         ids
     }
 
+    /// The span of the OpenTelemetry context active on this thread: a thread-local read, a few
+    /// nanoseconds, no allocation.
+    ///
+    /// `tracing-opentelemetry` activates a span's context whenever the `tracing` span is entered
+    /// (its default, kept by [`crate::init`]), so inside an entered span — a request handler, an
+    /// `.instrument()`ed future — this is that span. [`Histogram::observe`] uses it.
+    pub fn active() -> Option<Self> {
+        opentelemetry::Context::map_current(|cx| Self::from_context(cx.span().span_context()))
+    }
+
+    /// The current span's ids: [`SpanIds::active`] when a span context is active on this thread,
+    /// otherwise `tracing`'s current span through the OpenTelemetry layer (for subscribers built
+    /// without context activation).
     pub fn current() -> Option<Self> {
-        Self::of_span(&tracing::Span::current())
+        let active = opentelemetry::Context::map_current(|cx| {
+            let span = cx.span();
+            let sc = span.span_context();
+            sc.is_valid().then(|| Self::from_context(sc))
+        });
+        match active {
+            Some(ids) => ids,
+            None => Self::of_span(&tracing::Span::current()),
+        }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Exemplar {
     pub ids: SpanIds,
     pub value: f64,
-    pub at: SystemTime,
+    /// When it was taken, in nanoseconds since the Unix epoch.
+    pub at_nanos: u64,
 }
 
-#[derive(Debug, Default)]
+/// Nanoseconds since the Unix epoch (0 before it).
+pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Set in [`ExemplarSlot::state`]: the next sampled observation takes the slot.
+const WANTED: u64 = 1 << 63;
+
+/// One bucket's exemplar: a seqlock over plain words, so that writers never block or allocate
+/// and a scrape never blocks a writer.
+#[derive(Debug)]
 struct ExemplarSlot {
-    /// The scrape epoch in which this slot was last filled; equal to the histogram's epoch
-    /// means "fresh, don't look at the span context again until the next scrape".
-    filled_in: AtomicU64,
-    exemplar: Mutex<Option<Exemplar>>,
+    /// Low 63 bits: the bucket's count when the current scrape interval began, so that
+    /// `count - start` numbers the observations of the interval. Top bit: [`WANTED`].
+    state: AtomicU64,
+    /// Even: stable (0: never written); odd: a writer is in the middle of an update.
+    seq: AtomicU64,
+    trace_hi: AtomicU64,
+    trace_lo: AtomicU64,
+    span_id: AtomicU64,
+    value_bits: AtomicU64,
+    /// Nanoseconds since the Unix epoch.
+    at_nanos: AtomicU64,
+}
+
+impl Default for ExemplarSlot {
+    fn default() -> Self {
+        Self {
+            state: AtomicU64::new(WANTED),
+            seq: AtomicU64::new(0),
+            trace_hi: AtomicU64::new(0),
+            trace_lo: AtomicU64::new(0),
+            span_id: AtomicU64::new(0),
+            value_bits: AtomicU64::new(0),
+            at_nanos: AtomicU64::new(0),
+        }
+    }
+}
+
+impl ExemplarSlot {
+    /// Writes the exemplar unless another thread is writing this very slot (then that one wins:
+    /// either is a fair pick). Returns whether it wrote.
+    fn try_store(&self, ids: SpanIds, value: f64) -> bool {
+        let seq = self.seq.load(Relaxed);
+        if seq & 1 == 1
+            || self
+                .seq
+                .compare_exchange(seq, seq.wrapping_add(1), Acquire, Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        // The odd sequence number is visible before any of the words below change.
+        fence(Release);
+        let trace = u128::from_be_bytes(ids.trace_id.to_bytes());
+        let at = unix_nanos(SystemTime::now());
+        self.trace_hi.store((trace >> 64) as u64, Relaxed);
+        self.trace_lo.store(trace as u64, Relaxed);
+        self.span_id
+            .store(u64::from_be_bytes(ids.span_id.to_bytes()), Relaxed);
+        self.value_bits.store(value.to_bits(), Relaxed);
+        self.at_nanos.store(at, Relaxed);
+        self.seq.store(seq.wrapping_add(2), Release);
+        true
+    }
+
+    /// A consistent copy of the exemplar; `None` if never written, or if writers kept it busy
+    /// for every attempt (the next scrape will see it).
+    fn load(&self) -> Option<Exemplar> {
+        for _ in 0..64 {
+            let before = self.seq.load(Acquire);
+            if before == 0 {
+                return None;
+            }
+            if before & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let hi = self.trace_hi.load(Relaxed);
+            let lo = self.trace_lo.load(Relaxed);
+            let span = self.span_id.load(Relaxed);
+            let value = self.value_bits.load(Relaxed);
+            let at = self.at_nanos.load(Relaxed);
+            fence(Acquire);
+            if self.seq.load(Relaxed) == before {
+                let trace = (u128::from(hi) << 64) | u128::from(lo);
+                return Some(Exemplar {
+                    ids: SpanIds {
+                        trace_id: TraceId::from_bytes(trace.to_be_bytes()),
+                        span_id: SpanId::from_bytes(span.to_be_bytes()),
+                    },
+                    value: f64::from_bits(value),
+                    at_nanos: at,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// Bucket bounds and their `le` label values, rendered once and shared by every child of a
+/// family.
+#[derive(Debug)]
+pub(crate) struct Bounds {
+    values: Box<[f64]>,
+    /// One per bound plus `+Inf`.
+    le: Box<[Box<str>]>,
+}
+
+impl Bounds {
+    pub(crate) fn new(bounds: &[f64]) -> Self {
+        let mut b: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
+        b.sort_by(f64::total_cmp);
+        b.dedup();
+        let le = b
+            .iter()
+            .map(|v| super::encode::float(*v).into_boxed_str())
+            .chain(std::iter::once(Box::from("+Inf")))
+            .collect();
+        Self {
+            values: b.into_boxed_slice(),
+            le,
+        }
+    }
+
+    pub(crate) fn le(&self) -> &[Box<str>] {
+        &self.le
+    }
 }
 
 /// A cumulative histogram with fixed bucket bounds and one exemplar per bucket.
 #[derive(Debug)]
 pub struct Histogram {
-    bounds: Box<[f64]>,
+    /// The bucket bounds, kept inline (a copy per child) so the hot path's search reads one
+    /// pointer less than through `bounds`.
+    values: Box<[f64]>,
+    bounds: Arc<Bounds>,
     /// One per bound plus the +Inf bucket; not cumulative (summed at encode time).
     counts: Box<[AtomicU64]>,
     sum_bits: AtomicU64,
     exemplars: Box<[ExemplarSlot]>,
-    /// Bumped by every scrape; starts at 1 so that fresh slots (0) are stale.
-    epoch: AtomicU64,
+    /// Keys the exemplar coin flips, so that histograms do not flip in lockstep.
+    seed: u64,
 }
 
 impl Histogram {
     pub fn new(bounds: &[f64]) -> Self {
-        let mut b: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
-        b.sort_by(f64::total_cmp);
-        b.dedup();
-        let n = b.len() + 1;
+        Self::with_bounds(Arc::new(Bounds::new(bounds)))
+    }
+
+    pub(crate) fn with_bounds(bounds: Arc<Bounds>) -> Self {
+        let n = bounds.values.len() + 1;
+        // RandomState's keys are random per process and differ per instance: a seed without a
+        // rand dependency.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(n);
         Self {
-            bounds: b.into_boxed_slice(),
+            values: bounds.values.clone(),
             counts: (0..n).map(|_| AtomicU64::new(0)).collect(),
             sum_bits: AtomicU64::new(0f64.to_bits()),
             exemplars: (0..n).map(|_| ExemplarSlot::default()).collect(),
-            epoch: AtomicU64::new(1),
+            seed: h.finish(),
+            bounds,
         }
     }
 
-    /// Records `value`; the exemplar, when the bucket needs one, comes from the current span.
+    /// Records `value`; the exemplar, when the bucket takes one, comes from the span active on
+    /// this thread ([`SpanIds::active`]: the entered `tracing` span).
     pub fn observe(&self, value: f64) {
-        self.observe_with(value, SpanIds::current);
+        self.observe_with(value, SpanIds::active);
     }
 
     /// Records `value` with the exemplar taken from `span` (e.g. the client span that timed it).
@@ -93,14 +275,15 @@ impl Histogram {
         self.observe_with(value, || ids);
     }
 
-    /// The hot path: two relaxed atomic adds, a compare loop for the sum, one relaxed load to
-    /// see whether the bucket's exemplar is stale. `ids` runs only when it is.
+    /// The hot path: two relaxed atomic adds, a compare loop for the sum, one relaxed load of
+    /// the bucket's exemplar state and a coin flip. `ids` runs only when the bucket wants an
+    /// exemplar or the coin picks this observation (see the module docs).
     pub fn observe_with(&self, value: f64, ids: impl FnOnce() -> Option<SpanIds>) {
         if value.is_nan() {
             return;
         }
-        let i = self.bounds.partition_point(|b| *b < value);
-        self.counts[i].fetch_add(1, Relaxed);
+        let i = self.values.partition_point(|b| *b < value);
+        let before = self.counts[i].fetch_add(1, Relaxed);
         let mut old = self.sum_bits.load(Relaxed);
         loop {
             let new = (f64::from_bits(old) + value).to_bits();
@@ -113,51 +296,46 @@ impl Histogram {
             }
         }
         let slot = &self.exemplars[i];
-        let epoch = self.epoch.load(Relaxed);
-        if slot.filled_in.load(Relaxed) == epoch {
+        let state = slot.state.load(Relaxed);
+        let wanted = state & WANTED != 0;
+        // The position of this observation in the interval (1-based); wrapping, because a
+        // scrape racing with this observation may have moved `start` past `before`.
+        let nth = before.wrapping_sub(state & !WANTED).wrapping_add(1);
+        if !wanted && !one_in(nth, self.seed ^ before) {
             return;
         }
-        let Some(ids) = ids() else { return };
-        // try_lock: under contention another thread is filling this very slot; let it.
-        if let Ok(mut guard) = slot.exemplar.try_lock() {
-            *guard = Some(Exemplar {
-                ids,
-                value,
-                at: SystemTime::now(),
-            });
-            slot.filled_in.store(epoch, Relaxed);
+        match ids() {
+            Some(ids) => {
+                if slot.try_store(ids, value) && wanted {
+                    slot.state.fetch_and(!WANTED, Relaxed);
+                }
+            }
+            None => {
+                if !wanted {
+                    slot.state.fetch_or(WANTED, Relaxed);
+                }
+            }
         }
     }
 
-    pub(crate) fn bounds(&self) -> &[f64] {
+    pub(crate) fn bounds(&self) -> &Bounds {
         &self.bounds
     }
 
-    /// Reads a consistent-enough snapshot for one scrape and opens the next exemplar epoch.
-    pub(crate) fn snapshot(&self, now: SystemTime, max_age: Duration) -> Snapshot {
-        let counts: Vec<u64> = self.counts.iter().map(|c| c.load(Relaxed)).collect();
-        let exemplars = self
-            .exemplars
-            .iter()
-            .map(|slot| {
-                let e = slot
-                    .exemplar
-                    .lock()
-                    .map(|g| *g)
-                    .unwrap_or_else(|p| *p.into_inner());
-                e.filter(|e| {
-                    now.duration_since(e.at)
-                        .map(|age| age <= max_age)
-                        .unwrap_or(true)
-                })
-            })
-            .collect();
-        self.epoch.fetch_add(1, Relaxed);
-        Snapshot {
-            sum: f64::from_bits(self.sum_bits.load(Relaxed)),
-            counts,
-            exemplars,
-        }
+    /// Number of buckets, `+Inf` included.
+    pub(crate) fn buckets(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// For one scrape: bucket `i`'s count (not cumulative) and its exemplar unless it was taken
+    /// before `not_before` (Unix nanoseconds: the scrape's time minus `EXEMPLAR_MAX_AGE`); then
+    /// opens bucket `i`'s next interval.
+    pub(crate) fn scrape_bucket(&self, i: usize, not_before: u64) -> (u64, Option<Exemplar>) {
+        let count = self.counts[i].load(Relaxed);
+        let slot = &self.exemplars[i];
+        let exemplar = slot.load().filter(|e| e.at_nanos >= not_before);
+        slot.state.store((count & !WANTED) | WANTED, Relaxed);
+        (count, exemplar)
     }
 
     /// Total number of observations (for tests and callers that want a quick look).
@@ -170,16 +348,25 @@ impl Histogram {
     }
 }
 
-pub(crate) struct Snapshot {
-    pub sum: f64,
-    pub counts: Vec<u64>,
-    pub exemplars: Vec<Option<Exemplar>>,
+/// `true` with probability `1/n` (always for `n <= 1`), decided by a hash of `x`: SplitMix64's
+/// finaliser, then Lemire's multiply-shift to map it onto `0..n` without a division.
+#[inline]
+fn one_in(n: u64, x: u64) -> bool {
+    if n <= 1 {
+        return true;
+    }
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (u128::from(z) * u128::from(n)) >> 64 == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use opentelemetry::trace::{TraceFlags, TraceState};
+    use std::time::Duration;
 
     fn ids(n: u8, sampled: bool) -> SpanContext {
         SpanContext::new(
@@ -195,15 +382,43 @@ mod tests {
         )
     }
 
+    fn numbered(n: u64) -> Option<SpanIds> {
+        let mut t = [0u8; 16];
+        t[8..].copy_from_slice(&(n + 1).to_be_bytes());
+        Some(SpanIds {
+            trace_id: TraceId::from_bytes(t),
+            span_id: SpanId::from_bytes((n + 1).to_be_bytes()),
+        })
+    }
+
+    fn id_number(ids: SpanIds) -> u64 {
+        u64::from_be_bytes(ids.span_id.to_bytes()) - 1
+    }
+
+    struct Scrape {
+        counts: Vec<u64>,
+        exemplars: Vec<Option<Exemplar>>,
+    }
+
+    fn scrape(h: &Histogram, now: SystemTime, max_age: Duration) -> Scrape {
+        let not_before = unix_nanos(now).saturating_sub(max_age.as_nanos() as u64);
+        let (counts, exemplars) = (0..h.buckets())
+            .map(|i| h.scrape_bucket(i, not_before))
+            .unzip();
+        Scrape { counts, exemplars }
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
     #[test]
     fn values_land_in_their_bucket_with_le_semantics() {
         let h = Histogram::new(&[1.0, 2.0]);
         for v in [0.5, 1.0, 1.5, 2.0, 3.0] {
             h.observe_with_ids(v, None);
         }
-        let s = h.snapshot(SystemTime::now(), Duration::from_secs(60));
+        let s = scrape(&h, SystemTime::now(), MINUTE);
         assert_eq!(s.counts, vec![2, 2, 1]);
-        assert_eq!(s.sum, 8.0);
+        assert_eq!(h.sum(), 8.0);
         assert!(s.exemplars.iter().all(Option::is_none));
     }
 
@@ -218,28 +433,97 @@ mod tests {
     }
 
     #[test]
-    fn a_bucket_refreshes_its_exemplar_once_per_scrape() {
+    fn the_first_sampled_observation_after_a_scrape_takes_the_slot() {
         let h = Histogram::new(&[1.0]);
         let first = SpanIds::from_context(&ids(1, true));
         let second = SpanIds::from_context(&ids(2, true));
         h.observe_with_ids(0.1, first);
-        let mut asked = false;
-        h.observe_with(0.2, || {
-            asked = true;
-            second
-        });
-        assert!(
-            !asked,
-            "fresh exemplar: the span context must not be read again"
+        let s = scrape(&h, SystemTime::now(), MINUTE);
+        assert_eq!(
+            s.exemplars[0].map(|e| (e.ids, e.value)),
+            first.map(|i| (i, 0.1))
         );
-        let s = h.snapshot(SystemTime::now(), Duration::from_secs(60));
-        assert_eq!(s.exemplars[0].map(|e| e.ids), first);
+        // Unsampled observations first: the slot waits for the sampled one.
+        for _ in 0..5 {
+            h.observe_with_ids(0.2, None);
+        }
         h.observe_with_ids(0.3, second);
-        let s = h.snapshot(SystemTime::now(), Duration::from_secs(60));
+        let s = scrape(&h, SystemTime::now(), MINUTE);
         assert_eq!(
             s.exemplars[0].map(|e| (e.ids, e.value)),
             second.map(|i| (i, 0.3))
         );
+        // Nothing sampled since: the previous exemplar stays (until it is too old).
+        h.observe_with_ids(0.4, None);
+        let s = scrape(&h, SystemTime::now(), MINUTE);
+        assert_eq!(s.exemplars[0].map(|e| e.ids), second);
+    }
+
+    #[test]
+    fn the_span_context_is_read_about_ln_n_times_per_interval() {
+        let h = Histogram::new(&[1.0]);
+        let mut reads = 0;
+        for n in 0..10_000 {
+            h.observe_with(0.5, || {
+                reads += 1;
+                numbered(n)
+            });
+        }
+        // Expected H(10 000) ≈ 9.8, standard deviation ≈ 2.9.
+        assert!((1..60).contains(&reads), "{reads} reads");
+        let picked = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
+        assert_eq!(picked.value, 0.5);
+        // The next interval starts over: its first observation is read for sure.
+        let mut read = false;
+        h.observe_with(0.5, || {
+            read = true;
+            None
+        });
+        assert!(read);
+    }
+
+    #[test]
+    fn the_exemplar_is_a_uniform_pick_of_the_interval() {
+        const N: u64 = 8;
+        const TRIALS: usize = 4_000;
+        let mut picked = [0usize; N as usize];
+        for _ in 0..TRIALS {
+            let h = Histogram::new(&[1.0]);
+            for n in 0..N {
+                h.observe_with_ids(0.5, numbered(n));
+            }
+            let e = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
+            picked[id_number(e.ids) as usize] += 1;
+        }
+        // Each position expects 500 picks, standard deviation ≈ 21: 6σ bounds never trip.
+        for (n, count) in picked.iter().enumerate() {
+            assert!((375..=625).contains(count), "position {n}: {picked:?}");
+        }
+    }
+
+    #[test]
+    fn an_unsampled_pick_hands_the_slot_to_the_next_sampled_observation() {
+        let h = Histogram::new(&[1.0]);
+        let mut handed_over = 0;
+        for trial in 0..200u64 {
+            let (a, b) = (2 * trial, 2 * trial + 1);
+            // A sampled observation, 49 unsampled ones, another sampled one. The coin picks one
+            // of the unsampled ones with probability 1 - 1/50; the slot then waits for `b`.
+            h.observe_with_ids(0.5, numbered(a));
+            for _ in 0..49 {
+                h.observe_with_ids(0.5, None);
+            }
+            h.observe_with_ids(0.5, numbered(b));
+            let e = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
+            let n = id_number(e.ids);
+            assert!(
+                n == a || n == b,
+                "exemplars come only from sampled observations"
+            );
+            handed_over += usize::from(n == b);
+        }
+        // Expected ≈ 196 of 200.
+        assert!(handed_over > 170, "{handed_over} of 200");
     }
 
     #[test]
@@ -247,11 +531,56 @@ mod tests {
         let h = Histogram::new(&[1.0]);
         h.observe_with_ids(0.1, SpanIds::from_context(&ids(1, true)));
         let later = SystemTime::now() + Duration::from_secs(120);
-        assert!(h.snapshot(later, Duration::from_secs(60)).exemplars[0].is_none());
-        assert!(h
-            .snapshot(SystemTime::now(), Duration::from_secs(60))
-            .exemplars[0]
-            .is_some());
+        assert!(scrape(&h, later, MINUTE).exemplars[0].is_none());
+        assert!(scrape(&h, SystemTime::now(), MINUTE).exemplars[0].is_some());
+    }
+
+    #[test]
+    fn exemplar_round_trips_through_the_slot() {
+        let h = Histogram::new(&[1.0]);
+        let cx = SpanContext::new(
+            TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        let before = SystemTime::now();
+        h.observe_with_ids(0.25, SpanIds::from_context(&cx));
+        let e = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
+        assert_eq!(e.ids.trace_id, cx.trace_id());
+        assert_eq!(e.ids.span_id, cx.span_id());
+        assert_eq!(e.value, 0.25);
+        assert!(e.at_nanos >= unix_nanos(before) && e.at_nanos <= unix_nanos(SystemTime::now()));
+    }
+
+    #[test]
+    fn concurrent_writers_and_scrapes_see_whole_exemplars() {
+        let h = Arc::new(Histogram::new(&[1.0]));
+        let writers: Vec<_> = (0..4u64)
+            .map(|t| {
+                let h = Arc::clone(&h);
+                std::thread::spawn(move || {
+                    for n in 0..20_000 {
+                        let id = t * 100_000 + n;
+                        h.observe_with_ids(id as f64 / 1e9, numbered(id));
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..2_000 {
+            if let Some(e) = scrape(&h, SystemTime::now(), MINUTE).exemplars[0] {
+                let n = id_number(e.ids);
+                let trace_n =
+                    u64::from_be_bytes(e.ids.trace_id.to_bytes()[8..].try_into().unwrap());
+                assert_eq!(trace_n, n + 1, "trace and span ids from one write");
+                assert_eq!(e.value, n as f64 / 1e9, "value from the same write");
+            }
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(h.count(), 80_000);
     }
 
     #[test]
@@ -261,8 +590,15 @@ mod tests {
         h.observe_with_ids(f64::INFINITY, None);
         assert_eq!(h.count(), 1);
         assert_eq!(
-            h.snapshot(SystemTime::now(), Duration::ZERO).counts,
+            scrape(&h, SystemTime::now(), Duration::ZERO).counts,
             vec![0, 1]
         );
+    }
+
+    #[test]
+    fn coin_flips_are_fair() {
+        let hits = (0..100_000u64).filter(|x| one_in(10, *x)).count();
+        assert!((9_000..11_000).contains(&hits), "{hits}");
+        assert!(one_in(0, 7) && one_in(1, 7));
     }
 }

@@ -1,27 +1,39 @@
 //! The registry: metric families by name, encoded together for one scrape.
 
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::encode;
 use super::family::{Counter, CounterFamily, Family, HistogramFamily};
+use super::histogram::Bounds;
 use super::Histogram;
 
 /// The content type Prometheus asks for when it wants exemplars.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-#[derive(Clone)]
 pub(crate) enum Metric {
     Counter(Arc<CounterFamily>),
     Histogram(Arc<HistogramFamily>),
 }
 
-#[derive(Clone)]
 pub(crate) struct Descriptor {
     pub name: String,
-    pub help: String,
+    /// `# TYPE …` and `# HELP …` lines, rendered at registration.
+    pub header: String,
     pub metric: Metric,
+}
+
+impl Descriptor {
+    fn new(name: &str, help: &str, metric: Metric) -> Self {
+        let header = encode::header(name, help, &metric);
+        Self {
+            name: name.to_owned(),
+            header,
+            metric,
+        }
+    }
 }
 
 /// A set of metric families, cheap to clone (shared), encoded by [`Registry::encode`].
@@ -37,6 +49,8 @@ pub struct Registry {
 struct Inner {
     families: RwLock<Vec<Descriptor>>,
     exemplar_max_age: Duration,
+    /// Length of the previous scrape's text: the next one allocates its buffer once.
+    last_len: AtomicUsize,
 }
 
 impl Default for Registry {
@@ -60,6 +74,7 @@ impl Registry {
             inner: Arc::new(Inner {
                 families: RwLock::new(Vec::new()),
                 exemplar_max_age,
+                last_len: AtomicUsize::new(0),
             }),
         }
     }
@@ -82,11 +97,11 @@ impl Registry {
             panic!("metric {name} is already registered with another type");
         }
         let family = Arc::new(Family::new(labels, Counter::default));
-        families.push(Descriptor {
-            name: name.to_owned(),
-            help: help.to_owned(),
-            metric: Metric::Counter(Arc::clone(&family)),
-        });
+        families.push(Descriptor::new(
+            name,
+            help,
+            Metric::Counter(Arc::clone(&family)),
+        ));
         family
     }
 
@@ -105,13 +120,16 @@ impl Registry {
             }
             panic!("metric {name} is already registered with another type");
         }
-        let buckets: Arc<[f64]> = buckets.into();
-        let family = Arc::new(Family::new(labels, move || Histogram::new(&buckets)));
-        families.push(Descriptor {
-            name: name.to_owned(),
-            help: help.to_owned(),
-            metric: Metric::Histogram(Arc::clone(&family)),
-        });
+        // Bounds and their `le` strings are shared by every child of the family.
+        let bounds = Arc::new(Bounds::new(buckets));
+        let family = Arc::new(Family::new(labels, move || {
+            Histogram::with_bounds(Arc::clone(&bounds))
+        }));
+        families.push(Descriptor::new(
+            name,
+            help,
+            Metric::Histogram(Arc::clone(&family)),
+        ));
         family
     }
 
@@ -123,20 +141,26 @@ impl Registry {
     }
 
     /// The whole registry as OpenMetrics text, ending in `# EOF`.
+    ///
+    /// Each scrape also opens the next exemplar interval of every histogram bucket (see
+    /// [`Histogram`]).
     pub fn encode(&self) -> String {
         let families = self
             .inner
             .families
             .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let mut out = String::with_capacity(4096);
+            .unwrap_or_else(|p| p.into_inner());
+        // Room for the previous scrape plus growth, so the text is written without reallocating.
+        let last = self.inner.last_len.load(Relaxed);
+        let mut out = String::with_capacity((last + last / 8).max(4096));
         let now = SystemTime::now();
-        for d in &families {
+        for d in families.iter() {
             encode::family(&mut out, d, now, self.inner.exemplar_max_age);
         }
+        drop(families);
         encode::span_pipeline(&mut out);
         out.push_str("# EOF\n");
+        self.inner.last_len.store(out.len(), Relaxed);
         out
     }
 }

@@ -100,6 +100,24 @@ impl ApiKeys {
         }
         found.ok_or(AuthFailure::Invalid)
     }
+
+    /// A stable, non-secret name for the presented key (`<customer>#<entry>`), when it is
+    /// valid: what the rate limiter counts a client by. Never the key itself.
+    pub fn key_id(&self, bearer: Option<&str>, x_api_key: Option<&str>) -> Option<String> {
+        let key = match (bearer, x_api_key) {
+            (Some(a), Some(b)) if a.as_bytes().ct_eq(b.as_bytes()).unwrap_u8() == 0 => return None,
+            (Some(k), _) | (None, Some(k)) => k,
+            (None, None) => return None,
+        };
+        let presented = digest(key);
+        let mut found = None;
+        for (i, (customer, d)) in self.entries.iter().enumerate() {
+            if bool::from(d.ct_eq(&presented)) {
+                found = Some(format!("{}#{i}", customer.as_ref()));
+            }
+        }
+        found
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +150,10 @@ mod tests {
             keys.authenticate(Some("nope"), None),
             Err(AuthFailure::Invalid)
         );
+        assert_eq!(keys.key_id(Some("key-b"), None).as_deref(), Some("bob#1"));
+        assert_eq!(keys.key_id(None, Some("key-a")).as_deref(), Some("alice#0"));
+        assert_eq!(keys.key_id(Some("key-a"), Some("key-b")), None);
+        assert_eq!(keys.key_id(Some("nope"), None), None);
     }
 
     #[test]

@@ -4,6 +4,8 @@ use serde::Deserialize;
 use service_kit::problem::FieldError;
 
 /// The JSON body as sent. Unknown fields are refused: a client cannot slip in a price or a total.
+/// A field given twice is refused too (serde's derived visitor reports `duplicate field`), so
+/// no "last one wins" ambiguity between what a proxy or a WAF saw and what is charged.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutBody {
@@ -265,9 +267,190 @@ mod tests {
     }
 
     #[test]
+    fn duplicated_and_unknown_fields_are_refused() {
+        for raw in [
+            r#"{"country":"US","country":"DE","payment_method":"card","items":[]}"#,
+            r#"{"country":"US","payment_method":"card","items":[{"product_id":"p","quantity":1,"quantity":9}]}"#,
+            r#"{"country":"US","payment_method":"card","items":[],"items":[]}"#,
+            r#"{"country":"US","payment_method":"card","items":[{"product_id":"p","quantity":1,"price_cents":1}]}"#,
+        ] {
+            let err = serde_json::from_str::<CheckoutBody>(raw).unwrap_err();
+            assert!(err.is_data(), "{raw}: {err}");
+        }
+    }
+
+    #[test]
     fn unassigned_country_codes_are_refused() {
         assert!(Country::parse("XX").is_err());
         assert!(Country::parse("USA").is_err());
         assert!(Country::parse("DE").is_ok());
+    }
+
+    /// The rules as properties over arbitrary input, not just the examples above.
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::domain::{fingerprint, Cents};
+
+        /// Strings that are sometimes valid and often nearly so.
+        fn country() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(ISO_3166_ALPHA2).prop_map(str::to_owned),
+                "[A-Z]{2}",
+                "[a-zA-Z]{1,3}",
+                any::<String>(),
+            ]
+        }
+
+        fn method() -> impl Strategy<Value = String> {
+            prop_oneof![
+                prop::sample::select(&["card", "paypal", "apple_pay", "bank_transfer"][..])
+                    .prop_map(str::to_owned),
+                "[a-z_]{3,14}",
+                any::<String>(),
+            ]
+        }
+
+        fn product_id() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[A-Za-z0-9_-]{1,64}",
+                "[A-Za-z0-9_-]{60,70}",
+                "[A-Za-z0-9_ ./-]{0,10}",
+                any::<String>(),
+            ]
+        }
+
+        fn quantity() -> impl Strategy<Value = i64> {
+            prop_oneof![1i64..=1000, -5i64..=5, 995i64..=1005, any::<i64>()]
+        }
+
+        fn line() -> impl Strategy<Value = (String, i64)> {
+            (product_id(), quantity())
+        }
+
+        fn body(country: String, method: String, lines: Vec<(String, i64)>) -> CheckoutBody {
+            CheckoutBody {
+                country,
+                payment_method: method,
+                items: lines
+                    .into_iter()
+                    .map(|(product_id, quantity)| LineBody {
+                        product_id,
+                        quantity,
+                    })
+                    .collect(),
+            }
+        }
+
+        fn product_id_ok(s: &str) -> bool {
+            (1..=64).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }
+
+        proptest! {
+            #[test]
+            fn quantity_is_exactly_1_to_1000(n in quantity()) {
+                prop_assert_eq!(Quantity::parse(n).is_ok(), (1..=1000).contains(&n));
+                if let Ok(q) = Quantity::parse(n) {
+                    prop_assert_eq!(i64::from(q.get()), n);
+                }
+            }
+
+            #[test]
+            fn countries_are_assigned_alpha2_codes(s in country()) {
+                let ok = Country::parse(&s).is_ok();
+                prop_assert_eq!(ok, ISO_3166_ALPHA2.contains(&s.as_str()));
+                if let Ok(c) = Country::parse(&s) {
+                    prop_assert_eq!(c.as_ref(), s.as_str());
+                }
+            }
+
+            #[test]
+            fn payment_methods_are_the_four(s in method()) {
+                let ok = ["card", "paypal", "apple_pay", "bank_transfer"].contains(&s.as_str());
+                prop_assert_eq!(PaymentMethod::parse(&s).is_ok(), ok);
+                if let Ok(m) = PaymentMethod::parse(&s) {
+                    prop_assert_eq!(m.as_ref(), s.as_str());
+                }
+            }
+
+            #[test]
+            fn product_ids_are_url_safe(s in product_id()) {
+                prop_assert_eq!(ProductId::parse(&s).is_ok(), product_id_ok(&s));
+            }
+
+            /// A body is accepted exactly when every part is valid; otherwise every invalid
+            /// part is named, and nothing else.
+            #[test]
+            fn a_checkout_is_valid_iff_every_field_is(
+                c in country(),
+                m in method(),
+                lines in prop::collection::vec(line(), 0..120),
+            ) {
+                let country_ok = Country::parse(&c).is_ok();
+                let method_ok = PaymentMethod::parse(&m).is_ok();
+                let count_ok = (1..=MAX_LINES).contains(&lines.len());
+                let mut expected = Vec::new();
+                if !country_ok { expected.push("country".to_owned()); }
+                if !method_ok { expected.push("payment_method".to_owned()); }
+                if !count_ok { expected.push("items".to_owned()); }
+                for (i, (p, q)) in lines.iter().enumerate().take(MAX_LINES) {
+                    if !product_id_ok(p) { expected.push(format!("items[{i}].product_id")); }
+                    if !(1..=1000).contains(q) { expected.push(format!("items[{i}].quantity")); }
+                }
+                match Checkout::try_from(body(c, m, lines.clone())) {
+                    Ok(checkout) => {
+                        prop_assert!(expected.is_empty(), "accepted despite {:?}", expected);
+                        prop_assert_eq!(checkout.lines.len(), lines.len());
+                        for (parsed, (p, q)) in checkout.lines.iter().zip(&lines) {
+                            prop_assert_eq!(parsed.product_id.as_ref(), p.as_str());
+                            prop_assert_eq!(i64::from(parsed.quantity.get()), *q);
+                        }
+                    }
+                    Err(errors) => {
+                        let fields: Vec<String> = errors.into_iter().map(|e| e.field).collect();
+                        prop_assert_eq!(fields, expected);
+                    }
+                }
+            }
+
+            /// No valid basket can overflow the total: 100 lines × 1000 units × the largest
+            /// price that fits is checked, not wrapped.
+            #[test]
+            fn totals_never_wrap(price in 0i64..=i64::MAX, lines in 1usize..=MAX_LINES, q in 1u32..=1000) {
+                let total = (0..lines).try_fold(Cents::ZERO, |sum, _| {
+                    Cents::new(price).and_then(|p| p.checked_mul(q)).and_then(|a| sum.checked_add(a))
+                });
+                let exact = i128::from(price) * i128::from(q) * lines as i128;
+                match total {
+                    Some(t) => prop_assert_eq!(i128::from(t.get()), exact),
+                    None => prop_assert!(exact > i128::from(i64::MAX)),
+                }
+            }
+
+            /// Two checkouts have the same idempotency fingerprint exactly when they are the
+            /// same request.
+            #[test]
+            fn fingerprints_match_iff_requests_do(
+                a in prop::collection::vec(("[a-z0-9-]{1,8}", 1i64..=1000), 1..5),
+                b in prop::collection::vec(("[a-z0-9-]{1,8}", 1i64..=1000), 1..5),
+            ) {
+                let parse = |lines: &Vec<(String, i64)>| {
+                    Checkout::try_from(body("US".into(), "card".into(), lines.clone()))
+                };
+                let (Ok(x), Ok(y)) = (parse(&a), parse(&b)) else {
+                    return Err(TestCaseError::fail("generated lines are valid"));
+                };
+                prop_assert_eq!(fingerprint(&x) == fingerprint(&y), a == b);
+            }
+
+            #[test]
+            fn dollars_round_trip(cents in 0i64..=10_000_000_000_000) {
+                let text = format!("{}.{:02}", cents / 100, cents % 100);
+                prop_assert_eq!(Cents::parse_usd(&text).map(|c| c.get()), Ok(cents));
+            }
+        }
     }
 }

@@ -3,10 +3,14 @@
 
 mod api_keys;
 mod checkout;
+mod idempotency;
 mod money;
+pub mod suspicious;
 
 pub use api_keys::{ApiKeys, AuthFailure, CustomerId};
 pub use checkout::{
     Checkout, CheckoutBody, CheckoutLine, Country, LineBody, PaymentMethod, ProductId, Quantity,
 };
+pub use idempotency::{fingerprint, IdempotencyKey};
 pub use money::Cents;
+pub use suspicious::{Burst, Flag, Rule, SuspiciousRules};

@@ -3,21 +3,50 @@
 mod auth;
 mod checkout;
 mod health;
+pub mod middleware;
 mod orders;
 
 use actix_web::web;
 pub use auth::Customer;
+use service_kit::Problem;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/checkout", web::post().to(checkout::checkout))
-        .route("/api/v1/orders/{id}", web::get().to(orders::get_order))
-        .route("/readyz", web::get().to(health::readyz));
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(crate::ratelimit::enforce))
+            .service(
+                web::resource("/checkout")
+                    // On the resource, not the scope: it keeps a handle on the request, which
+                    // routing must be done with.
+                    .wrap(actix_web::middleware::from_fn(middleware::request_timeout))
+                    .route(web::post().to(checkout::checkout))
+                    .default_service(web::to(|| method_not_allowed("POST"))),
+            )
+            .service(
+                web::resource("/orders/{id}")
+                    .wrap(actix_web::middleware::from_fn(middleware::request_timeout))
+                    .route(web::get().to(orders::get_order))
+                    .default_service(web::to(|| method_not_allowed("GET"))),
+            ),
+    )
+    .route("/readyz", web::get().to(health::readyz));
+}
+
+/// 405 problem+json with `Allow`, for a known path with another method.
+async fn method_not_allowed(allow: &'static str) -> Result<actix_web::HttpResponse, Problem> {
+    Err(Problem::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+    )
+    .detail(format!("this resource answers {allow} only"))
+    .header("Allow", allow))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "order-service", description = "WebStore checkout orchestration"),
-    paths(checkout::checkout, orders::get_order, health::readyz, health::healthz, health::metrics),
+    paths(checkout::checkout, orders::get_order, health::readyz, health::healthz, health::metrics, health::openapi),
     components(schemas(crate::domain::CheckoutBody, crate::domain::LineBody, crate::checkout::Placed, orders::OrderView, crate::store::PricedLine)),
     modifiers(&ApiKeyAuth)
 )]

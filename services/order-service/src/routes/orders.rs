@@ -30,6 +30,8 @@ pub struct OrderView {
         (status = 200, body = OrderView),
         (status = 401, content_type = "application/problem+json"),
         (status = 404, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", content_type = "application/problem+json"),
+        (status = 503, description = "The request took longer than REQUEST_TIMEOUT", content_type = "application/problem+json"),
     )
 )]
 pub async fn get_order(
@@ -37,10 +39,13 @@ pub async fn get_order(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, CheckoutError> {
+    // Order ids are UUIDs: anything else cannot exist, and must not reach the database (a NUL
+    // byte, for one, is an error in Postgres, not a miss).
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| CheckoutError::OrderNotFound)?;
     let record = state
         .flow
         .store
-        .find_for_customer(&id, &customer.0)
+        .find_for_customer(&id.to_string(), &customer.0)
         .await?
         .ok_or(CheckoutError::OrderNotFound)?;
     let lines = OrderStore::lines_of(&record)?;

@@ -5,7 +5,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateOrders)]
+        vec![Box::new(CreateOrders), Box::new(CreateIdempotencyKeys)]
     }
 }
 
@@ -74,6 +74,112 @@ impl MigrationTrait for CreateOrders {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(Orders::Table).to_owned())
+            .await
+    }
+}
+
+/// One row per (customer, `Idempotency-Key`); see `store::idempotency`.
+struct CreateIdempotencyKeys;
+
+impl MigrationName for CreateIdempotencyKeys {
+    fn name(&self) -> &str {
+        "m20250201_000001_create_idempotency_keys"
+    }
+}
+
+#[derive(DeriveIden)]
+enum IdempotencyKeys {
+    Table,
+    Customer,
+    Key,
+    RequestHash,
+    State,
+    OrderId,
+    ResponseStatus,
+    ResponseBody,
+    CreatedAtMs,
+    ExpiresAtMs,
+    LockedUntilMs,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateIdempotencyKeys {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(IdempotencyKeys::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::Customer)
+                            .string_len(128)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::Key)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::RequestHash)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::State)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::OrderId)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::ResponseStatus)
+                            .integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(IdempotencyKeys::ResponseBody).text().null())
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::CreatedAtMs)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::ExpiresAtMs)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::LockedUntilMs)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    // The idempotency guarantee lives in this constraint.
+                    .primary_key(
+                        Index::create()
+                            .col(IdempotencyKeys::Customer)
+                            .col(IdempotencyKeys::Key),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .if_not_exists()
+                    .name("idx_idempotency_keys_expires_at")
+                    .table(IdempotencyKeys::Table)
+                    .col(IdempotencyKeys::ExpiresAtMs)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned())
             .await
     }
 }

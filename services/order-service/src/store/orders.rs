@@ -93,7 +93,7 @@ pub struct OrderStore {
     db: DatabaseConnection,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -156,6 +156,36 @@ impl OrderStore {
         Ok(entity::Entity::find_by_id(id.to_owned())
             .filter(entity::Column::Customer.eq(customer.as_ref()))
             .one(&self.db)
+            .await?)
+    }
+
+    /// The customer's orders declined at or after `since_ms` (for `repeated_declines`).
+    pub async fn count_declined_since(
+        &self,
+        customer: &CustomerId,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(entity::Entity::find()
+            .filter(entity::Column::Customer.eq(customer.as_ref()))
+            .filter(entity::Column::Status.eq(OrderStatus::Declined.as_str()))
+            .filter(entity::Column::UpdatedAtMs.gte(since_ms))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// The customer's orders of at most `max` placed at or after `since_ms` (for
+    /// `card_testing`).
+    pub async fn count_small_since(
+        &self,
+        customer: &CustomerId,
+        max: Cents,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(entity::Entity::find()
+            .filter(entity::Column::Customer.eq(customer.as_ref()))
+            .filter(entity::Column::TotalCents.lte(max.get()))
+            .filter(entity::Column::CreatedAtMs.gte(since_ms))
+            .count(&self.db)
             .await?)
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use order_service::config::Settings;
 use order_service::domain::{ApiKeys, CustomerId};
+use order_service::ratelimit::Limits;
 use order_service::startup::Application;
 use order_service::store::{OrderRecord, OrderStore};
 use serde_json::{json, Value};
@@ -37,6 +38,13 @@ pub struct TestApp {
 pub struct Overrides {
     pub catalog_url: Option<String>,
     pub payment_gateway_url: Option<String>,
+    pub idempotency_ttl: Option<Duration>,
+    pub redis_url: Option<String>,
+    pub rate_limits: Option<Limits>,
+    pub rate_limit_key_prefix: Option<String>,
+    pub suspicious: Option<order_service::domain::SuspiciousRules>,
+    pub cors_allowed_origins: Option<order_service::routes::middleware::AllowedOrigins>,
+    pub request_timeout: Option<Duration>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -64,6 +72,21 @@ pub async fn spawn_app_custom(database_url: String, overrides: Overrides) -> Tes
         payment_timeout: PAYMENT_TIMEOUT,
         catalog_timeout: CATALOG_TIMEOUT,
         api_keys: api_keys.clone(),
+        idempotency_ttl: overrides
+            .idempotency_ttl
+            .unwrap_or(Duration::from_secs(24 * 3600)),
+        redis_url: overrides.redis_url,
+        // Off unless a test is about them: suites send bursts far above the defaults.
+        rate_limits: overrides.rate_limits.unwrap_or(Limits {
+            client: None,
+            global: None,
+        }),
+        rate_limit_key_prefix: overrides
+            .rate_limit_key_prefix
+            .unwrap_or_else(|| format!("test-{}", uuid::Uuid::new_v4().simple())),
+        suspicious: overrides.suspicious.unwrap_or_default(),
+        cors_allowed_origins: overrides.cors_allowed_origins.unwrap_or_default(),
+        request_timeout: overrides.request_timeout.unwrap_or(Duration::from_secs(10)),
     };
     let app = Application::build(settings)
         .await
@@ -336,6 +359,21 @@ impl TestApp {
             .expect("send the checkout")
     }
 
+    /// A checkout with an `Idempotency-Key`.
+    pub async fn post_checkout_keyed(
+        &self,
+        body: &Value,
+        api_key: &str,
+        idempotency_key: &str,
+    ) -> reqwest::Response {
+        self.checkout_request(Some(api_key))
+            .header("Idempotency-Key", idempotency_key)
+            .json(body)
+            .send()
+            .await
+            .expect("send the checkout")
+    }
+
     pub async fn post_checkout_traced(
         &self,
         body: &Value,
@@ -420,6 +458,62 @@ impl TestApp {
             .await
             .expect("read the order")
             .unwrap_or_else(|| panic!("no order row {id}"))
+    }
+
+    /// SHA-256 over every row and column of `orders` and `idempotency_keys`, in key order: equal
+    /// checksums mean nothing was written, changed or deleted.
+    pub async fn tables_checksum(&self) -> String {
+        use sea_orm::{ConnectionTrait, Statement};
+        use sha2::{Digest, Sha256};
+        let db = self.store.connection();
+        let backend = db.get_database_backend();
+        let tables: [(&str, &[&str], &[&str]); 2] = [
+            (
+                "SELECT * FROM orders ORDER BY id",
+                &[
+                    "id",
+                    "customer",
+                    "status",
+                    "country",
+                    "payment_method",
+                    "lines",
+                    "payment_id",
+                    "trace_id",
+                ],
+                &["total_cents", "created_at_ms", "updated_at_ms"],
+            ),
+            (
+                "SELECT * FROM idempotency_keys ORDER BY customer, key",
+                &[
+                    "customer",
+                    "key",
+                    "request_hash",
+                    "state",
+                    "order_id",
+                    "response_body",
+                ],
+                &["created_at_ms", "expires_at_ms", "locked_until_ms"],
+            ),
+        ];
+        let mut hash = Sha256::new();
+        for (sql, texts, numbers) in tables {
+            let rows = db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await
+                .expect("read the table");
+            hash.update(format!("{sql}: {} rows\n", rows.len()));
+            for row in rows {
+                for column in texts {
+                    let v: Option<String> = row.try_get("", column).expect("text column");
+                    hash.update(format!("{column}={v:?}\n"));
+                }
+                for column in numbers {
+                    let v: i64 = row.try_get("", column).expect("integer column");
+                    hash.update(format!("{column}={v}\n"));
+                }
+            }
+        }
+        hex::encode(hash.finalize())
     }
 
     /// Asserts nothing was ordered and nothing charged.

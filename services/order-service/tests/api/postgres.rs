@@ -3,6 +3,7 @@
 
 use crate::checkout::{charged_flow, declined_flow, timeout_flow};
 use crate::helpers::*;
+use crate::idempotency::{concurrent_flow, replay_flow, timeout_retry_flow};
 
 async fn spawn_on_postgres() -> Option<TestApp> {
     let url = test_support::postgres_database().await?;
@@ -51,4 +52,28 @@ async fn postgres_orders_are_scoped_to_their_customer() {
         200
     );
     assert_problem(app.get_order(id, Some(BOB_KEY)).await, 404, "not-found").await;
+}
+
+#[tokio::test]
+async fn postgres_idempotent_replay() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    replay_flow(&app).await;
+}
+
+#[tokio::test]
+async fn postgres_fifty_concurrent_requests_with_one_key() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    concurrent_flow(&app).await;
+}
+
+#[tokio::test]
+async fn postgres_retry_after_a_payment_timeout_settles_the_same_order() {
+    let Some(app) = spawn_on_postgres().await else {
+        return;
+    };
+    timeout_retry_flow(&app).await;
 }

@@ -1,0 +1,197 @@
+//! The exemplar hot path allocates nothing: not per observation, not for the first observation
+//! of a bucket, not when the exemplar is taken from a live sampled span; and looking up an
+//! existing labelled child allocates nothing either.
+//!
+//! A correctness test, not a timing one: a counting global allocator (this test binary's own)
+//! counts what the test thread allocates between `start()` and `stop()`. Timing lives in
+//! `benches/`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use telemetry::metrics::{SpanIds, HTTP_DURATION_BUCKETS};
+use telemetry::Registry;
+use tracing_subscriber::layer::SubscriberExt;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // Const-initialised and without a destructor, so reading it never allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note(size: usize) {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(size as u64, Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only
+// atomics and a const thread-local.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// (allocations, bytes) made by this thread while `f` runs.
+fn allocations_in(f: impl FnOnce()) -> (u64, u64) {
+    let (a, b) = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    (ALLOCATIONS.load(Relaxed) - a, BYTES.load(Relaxed) - b)
+}
+
+/// A subscriber like the services' (registry + tracing-opentelemetry layer), with a tracer
+/// provider that has no exporter: spans get real ids and the sampler's decision.
+fn subscriber(sampler: Sampler) -> (impl tracing::Subscriber + Send + Sync, SdkTracerProvider) {
+    let provider = SdkTracerProvider::builder().with_sampler(sampler).build();
+    let layer = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("zero-alloc"))
+        .with_tracked_inactivity(false)
+        .with_threads(false);
+    (tracing_subscriber::registry().with(layer), provider)
+}
+
+/// Values that reach every bucket of the HTTP buckets, `+Inf` included.
+fn spread(i: usize) -> f64 {
+    const VALUES: [f64; 16] = [
+        0.001, 0.006, 0.02, 0.03, 0.06, 0.08, 0.2, 0.3, 0.6, 0.9, 2.0, 3.0, 6.0, 8.0, 20.0, 0.004,
+    ];
+    VALUES[i % VALUES.len()]
+}
+
+#[test]
+fn the_counter_counts() {
+    let counted = allocations_in(|| {
+        std::hint::black_box(vec![0u8; 24]);
+    });
+    assert_eq!(counted, (1, 24));
+}
+
+#[test]
+fn observations_inside_a_sampled_span_allocate_nothing() {
+    let (subscriber, _provider) = subscriber(Sampler::AlwaysOn);
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let registry = Registry::new(Duration::from_secs(600));
+    let family = registry.histogram(
+        "work_duration_seconds",
+        "Work.",
+        &["route"],
+        HTTP_DURATION_BUCKETS,
+    );
+    let h = family.get(&["/work"]);
+    let span = tracing::info_span!("work");
+    let _entered = span.enter();
+    let ids = SpanIds::of_span(&span).expect("a sampled span");
+    assert_eq!(SpanIds::active(), Some(ids), "the entered span is active");
+
+    // The very first observation of every bucket takes an exemplar: nothing allocated.
+    let first = allocations_in(|| {
+        for i in 0..16 {
+            h.observe(spread(i));
+        }
+    });
+    assert_eq!(first, (0, 0), "(allocations, bytes) for first observations");
+
+    for interval in 0..3 {
+        let counted = allocations_in(|| {
+            for i in 0..10_000 {
+                h.observe(spread(i));
+            }
+        });
+        assert_eq!(
+            counted,
+            (0, 0),
+            "(allocations, bytes) in interval {interval}"
+        );
+        // The scrape allocates (it builds the text); it is outside the counted window.
+        let text = registry.encode();
+        let with_exemplar = text
+            .lines()
+            .filter(|l| l.starts_with("work_duration_seconds_bucket"))
+            .filter(|l| {
+                l.contains(&format!(
+                    "# {{trace_id=\"{}\",span_id=\"{}\"}}",
+                    ids.trace_id, ids.span_id
+                ))
+            })
+            .count();
+        assert_eq!(
+            with_exemplar, 15,
+            "every bucket's exemplar is the span:\n{text}"
+        );
+    }
+
+    // The other entry points, and an existing child looked up by its labels.
+    let counted = allocations_in(|| {
+        for i in 0..1_000 {
+            h.observe_in_span(spread(i), &span);
+            h.observe_with_ids(spread(i), Some(ids));
+            h.observe_with_ids(spread(i), None);
+            let again = family.get(&["/work"]);
+            again.observe(spread(i));
+        }
+    });
+    assert_eq!(
+        counted,
+        (0, 0),
+        "(allocations, bytes) for observe_in_span, observe_with_ids, Family::get"
+    );
+}
+
+#[test]
+fn observations_outside_sampled_spans_allocate_nothing_and_leave_no_exemplar() {
+    let (subscriber, _provider) = subscriber(Sampler::AlwaysOff);
+    let _default = tracing::subscriber::set_default(subscriber);
+    let registry = Registry::new(Duration::from_secs(600));
+    let h = registry
+        .histogram("idle_seconds", "Idle.", &[], HTTP_DURATION_BUCKETS)
+        .get(&[]);
+
+    let span = tracing::info_span!("unsampled");
+    let entered = span.enter();
+    assert_eq!(SpanIds::active(), None, "an unsampled span is no exemplar");
+    let counted = allocations_in(|| {
+        for i in 0..10_000 {
+            h.observe(spread(i));
+        }
+    });
+    assert_eq!(counted, (0, 0), "inside an unsampled span");
+    drop(entered);
+
+    let counted = allocations_in(|| {
+        for i in 0..10_000 {
+            h.observe(spread(i));
+        }
+    });
+    assert_eq!(counted, (0, 0), "outside any span");
+    let text = registry.encode();
+    assert!(!text.contains("trace_id"), "{text}");
+    assert!(text.contains("idle_seconds_count 20000\n"), "{text}");
+}

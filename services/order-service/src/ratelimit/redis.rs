@@ -1,0 +1,415 @@
+//! The shared limiter: both tiers decided by one Lua script in Redis — one atomic round trip
+//! per request, whatever the number of replicas. The script is [`super::gcra::check`] in Lua,
+//! timed by Redis's own clock (`TIME`), so replicas with skewed clocks still agree.
+//!
+//! The script is loaded once (`SCRIPT LOAD`) and then called by its SHA (`EVALSHA`); after a
+//! Redis restart (`NOSCRIPT`) it is sent in full once (`EVAL`). That is what `redis::Script`
+//! does; it is spelt out here because `redis::Script` needs the crate's `script` feature.
+//!
+//! Redis has no tracing of its own: each call is a client span named after its command with
+//! `db.system.name = "redis"`, `db.operation.name`, `server.address` and `server.port`.
+//! Every wait is bounded, and after a connection failure Redis is bypassed for
+//! [`RETRY_AFTER`], so an outage costs each request nothing instead of a connect timeout.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use deadpool_redis::redis::{
+    self, AsyncConnectionConfig, ConnectionAddr, ErrorKind, IntoConnectionInfo, ServerErrorKind,
+};
+use deadpool_redis::{Manager, Pool, PoolError, Runtime};
+use tracing::Instrument;
+
+use super::gcra::{Quota, Verdict};
+use super::Decision;
+
+/// A rate-limit decision that waits is worse than none: Redis on the same network answers in
+/// well under a millisecond.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
+const RESPONSE_TIMEOUT: Duration = Duration::from_millis(250);
+const POOL_TIMEOUT: Duration = Duration::from_millis(250);
+const POOL_SIZE: usize = 16;
+/// How long Redis is bypassed after a connection failure.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// KEYS: client, global. ARGV: client emission and window (µs), global emission and window
+/// (µs); an emission of 0 turns a tier off. Returns {client allowed, remaining, reset µs,
+/// global allowed, remaining, reset µs}; a tier that is off or not reached answers {1, -1, 0}.
+const SCRIPT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local function check(key, emission, window)
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local new_tat = tat + emission
+  local ahead = new_tat - now
+  if ahead <= window then
+    return {1, math.floor((window - ahead) / emission), ahead, new_tat}
+  end
+  return {0, 0, ahead - window, tat}
+end
+local c = {1, -1, 0, 0}
+local g = {1, -1, 0, 0}
+local ce, cw = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ge, gw = tonumber(ARGV[3]), tonumber(ARGV[4])
+if ce > 0 then c = check(KEYS[1], ce, cw) end
+if c[1] == 1 and ge > 0 then g = check(KEYS[2], ge, gw) end
+if c[1] == 1 and g[1] == 1 then
+  if ce > 0 then
+    redis.call('SET', KEYS[1], string.format('%.0f', c[4]), 'PX', math.ceil(c[3] / 1000) + 1000)
+  end
+  if ge > 0 then
+    redis.call('SET', KEYS[2], string.format('%.0f', g[4]), 'PX', math.ceil(g[3] / 1000) + 1000)
+  end
+end
+return {c[1], c[2], c[3], g[1], g[2], g[3]}
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedisLimitError {
+    #[error("invalid REDIS_URL")]
+    InvalidUrl(#[source] redis::RedisError),
+    #[error("building the Redis pool")]
+    Pool(#[from] deadpool_redis::BuildError),
+    #[error("no Redis connection")]
+    Connection(#[source] PoolError),
+    #[error("Redis {command} failed")]
+    Command {
+        command: &'static str,
+        #[source]
+        source: redis::RedisError,
+    },
+    #[error("Redis bypassed for {0:?} after a failure")]
+    Backoff(Duration),
+    #[error("unexpected script answer {0:?}")]
+    Answer(Vec<i64>),
+}
+
+impl RedisLimitError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidUrl(_) => "invalid_url",
+            Self::Pool(_) => "pool",
+            Self::Connection(PoolError::Timeout(_)) => "timeout",
+            Self::Connection(_) => "connection",
+            Self::Command { source, .. } if source.is_timeout() => "timeout",
+            Self::Command { .. } => "command",
+            Self::Backoff(_) => "backoff",
+            Self::Answer(_) => "answer",
+        }
+    }
+}
+
+/// Where Redis is, for span attributes and logs (never the password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTarget {
+    pub address: String,
+    pub port: Option<u16>,
+}
+
+impl RedisTarget {
+    fn of(addr: &ConnectionAddr) -> Self {
+        match addr {
+            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => Self {
+                address: host.clone(),
+                port: Some(*port),
+            },
+            ConnectionAddr::Unix(path) => Self {
+                address: path.display().to_string(),
+                port: None,
+            },
+            _ => Self {
+                address: "unknown".to_owned(),
+                port: None,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.address),
+            None => f.write_str(&self.address),
+        }
+    }
+}
+
+/// Checks `url` the way the client will parse it, so a bad `REDIS_URL` fails at start-up.
+pub fn check_url(url: &str) -> Result<RedisTarget, RedisLimitError> {
+    let info = url
+        .into_connection_info()
+        .map_err(RedisLimitError::InvalidUrl)?;
+    Ok(RedisTarget::of(info.addr()))
+}
+
+pub struct RedisLimiter {
+    pool: Pool,
+    target: RedisTarget,
+    /// `{prefix}`: a hash tag, so both keys of one call live in one Redis Cluster slot.
+    prefix: String,
+    sha: RwLock<Option<String>>,
+    breaker: Breaker,
+}
+
+impl std::fmt::Debug for RedisLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLimiter")
+            .field("target", &self.target)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tier_args(quota: Option<&Quota>) -> (i64, i64) {
+    quota.map_or((0, 0), |q| (q.emission_us(), q.window_us()))
+}
+
+fn verdict(allowed: i64, remaining: i64, reset_us: i64) -> Verdict {
+    let reset = Duration::from_micros(u64::try_from(reset_us).unwrap_or(0));
+    Verdict {
+        allowed: allowed == 1,
+        tat_us: 0,
+        remaining: u32::try_from(remaining).unwrap_or(0),
+        reset,
+        retry_after: if allowed == 1 { Duration::ZERO } else { reset },
+    }
+}
+
+impl RedisLimiter {
+    /// Builds the pool; connects lazily, so an unreachable Redis is not an error here.
+    pub fn new(url: &str, prefix: &str) -> Result<Self, RedisLimitError> {
+        let info = url
+            .into_connection_info()
+            .map_err(RedisLimitError::InvalidUrl)?;
+        let target = RedisTarget::of(info.addr());
+        let connection = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let manager =
+            Manager::new_with_config(info, connection).map_err(RedisLimitError::InvalidUrl)?;
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            // The pool's timeouts only work with a runtime named.
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()?;
+        Ok(Self {
+            pool,
+            target,
+            prefix: format!("{{{prefix}}}"),
+            sha: RwLock::new(None),
+            breaker: Breaker::new(),
+        })
+    }
+
+    pub fn target(&self) -> &RedisTarget {
+        &self.target
+    }
+
+    fn span(&self, operation: &'static str) -> tracing::Span {
+        tracing::info_span!(
+            "redis",
+            otel.name = operation,
+            otel.kind = "client",
+            db.system.name = "redis",
+            db.operation.name = operation,
+            server.address = %self.target.address,
+            server.port = self.target.port,
+            error.type = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            otel.status_description = tracing::field::Empty,
+        )
+    }
+
+    /// Both tiers in one round trip. `client` is `None` when that tier is off.
+    pub async fn check(
+        &self,
+        client: Option<(&Quota, &str)>,
+        global: Option<&Quota>,
+    ) -> Result<Decision, RedisLimitError> {
+        self.breaker.check()?;
+        let (ce, cw) = tier_args(client.map(|(q, _)| q));
+        let (ge, gw) = tier_args(global);
+        let client_key = format!("{}:client:{}", self.prefix, client.map_or("", |(_, id)| id));
+        let global_key = format!("{}:global", self.prefix);
+        let known = self
+            .sha
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let answer: Vec<i64> = match known {
+            Some(sha) => {
+                let mut cmd = redis::cmd("EVALSHA");
+                cmd.arg(&sha).arg(2).arg(&client_key).arg(&global_key);
+                cmd.arg(ce).arg(cw).arg(ge).arg(gw);
+                match self.run("EVALSHA", &cmd).await {
+                    Err(RedisLimitError::Command { source, .. })
+                        if source.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
+                    {
+                        // Redis restarted or flushed its scripts: EVAL caches it again.
+                        let mut cmd = redis::cmd("EVAL");
+                        cmd.arg(SCRIPT).arg(2).arg(&client_key).arg(&global_key);
+                        cmd.arg(ce).arg(cw).arg(ge).arg(gw);
+                        self.run("EVAL", &cmd).await?
+                    }
+                    other => other?,
+                }
+            }
+            None => {
+                let sha: String = self
+                    .run("SCRIPT LOAD", redis::cmd("SCRIPT").arg("LOAD").arg(SCRIPT))
+                    .await?;
+                *self.sha.write().unwrap_or_else(PoisonError::into_inner) = Some(sha.clone());
+                let mut cmd = redis::cmd("EVALSHA");
+                cmd.arg(&sha).arg(2).arg(&client_key).arg(&global_key);
+                cmd.arg(ce).arg(cw).arg(ge).arg(gw);
+                self.run("EVALSHA", &cmd).await?
+            }
+        };
+        let [c_ok, c_left, c_reset, g_ok, g_left, g_reset] = answer[..] else {
+            return Err(RedisLimitError::Answer(answer));
+        };
+        let client_verdict = client.map(|_| verdict(c_ok, c_left, c_reset));
+        let global_verdict = match (global, c_ok) {
+            (Some(_), 1) => Some(verdict(g_ok, g_left, g_reset)),
+            _ => None,
+        };
+        Ok(Decision {
+            client: client_verdict,
+            global: global_verdict,
+        })
+    }
+
+    /// Ignores the breaker: `/readyz` wants the truth, and a success closes the breaker early.
+    pub async fn ping(&self) -> bool {
+        let ok = self
+            .run::<String>("PING", &redis::cmd("PING"))
+            .await
+            .is_ok();
+        if ok {
+            self.breaker.reset();
+        }
+        ok
+    }
+
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        operation: &'static str,
+        cmd: &redis::Cmd,
+    ) -> Result<T, RedisLimitError> {
+        let span = self.span(operation);
+        let result = async {
+            let mut conn = self.pool.get().await.map_err(RedisLimitError::Connection)?;
+            cmd.query_async::<T>(&mut *conn)
+                .await
+                .map_err(|source| RedisLimitError::Command {
+                    command: operation,
+                    source,
+                })
+        }
+        .instrument(span.clone())
+        .await;
+        if let Err(e) = &result {
+            span.record("otel.status_code", "ERROR");
+            span.record("otel.status_description", tracing::field::display(e));
+            span.record("error.type", e.kind());
+            if is_connection_failure(e) && self.breaker.trip() {
+                tracing::warn!(
+                    redis = %self.target,
+                    error = e as &dyn std::error::Error,
+                    retry_in = ?RETRY_AFTER,
+                    "Redis unavailable; rate limits fall back to this process's own limiter"
+                );
+            }
+        }
+        result
+    }
+}
+
+/// Errors that say "Redis is not there", as opposed to one bad command.
+fn is_connection_failure(e: &RedisLimitError) -> bool {
+    match e {
+        RedisLimitError::Connection(PoolError::Backend(_) | PoolError::Timeout(_)) => true,
+        RedisLimitError::Command { source, .. } => {
+            source.is_io_error()
+                || source.is_timeout()
+                || source.is_connection_dropped()
+                || source.is_connection_refusal()
+        }
+        _ => false,
+    }
+}
+
+/// Open for [`RETRY_AFTER`] after a connection failure: checks fail at once without a span.
+#[derive(Debug)]
+struct Breaker {
+    epoch: Instant,
+    /// Milliseconds since `epoch` until which the breaker is open; 0 = closed.
+    open_until: AtomicU64,
+}
+
+impl Breaker {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            open_until: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn check(&self) -> Result<(), RedisLimitError> {
+        let until = self.open_until.load(Ordering::Relaxed);
+        let now = self.now_ms();
+        if until > now {
+            Err(RedisLimitError::Backoff(Duration::from_millis(until - now)))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Opens the breaker; `true` if it was closed (so the caller logs once per outage window).
+    fn trip(&self) -> bool {
+        let now = self.now_ms();
+        let until = now.saturating_add(u64::try_from(RETRY_AFTER.as_millis()).unwrap_or(u64::MAX));
+        self.open_until.swap(until, Ordering::Relaxed) <= now
+    }
+
+    fn reset(&self) {
+        self.open_until.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_credentials_never_kept() {
+        let t = check_url("redis://:secret@cache.internal:6380/2").unwrap();
+        assert_eq!(t.to_string(), "cache.internal:6380");
+        assert!(check_url("not a url").is_err());
+        assert!(check_url("http://cache:6379").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_fails_fast_then_is_bypassed() {
+        // Port 1 on loopback: nothing listens, the connect is refused at once.
+        let limiter = RedisLimiter::new("redis://127.0.0.1:1", "t").unwrap();
+        let q = Quota::per_second(5);
+        let started = Instant::now();
+        assert!(limiter.check(Some((&q, "a")), Some(&q)).await.is_err());
+        assert!(matches!(
+            limiter.check(Some((&q, "a")), Some(&q)).await,
+            Err(RedisLimitError::Backoff(_))
+        ));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(!limiter.ping().await);
+    }
+}
