@@ -7,13 +7,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
-use utoipa::OpenApi;
 
 use crate::config::Settings;
 use crate::domain::Faults;
 use crate::gateway::{FaultSwitch, Gateway};
 use crate::metrics::GatewayMetrics;
-use crate::routes::{self, ApiDoc};
+use crate::routes;
 use crate::store::{ChargeStore, Migrator};
 
 /// A bound, not yet running server.
@@ -55,7 +54,7 @@ impl Application {
         let fault_switch = web::Data::new(faults.clone());
         let admin_token = settings.admin_token.clone().map(web::Data::new);
         let admin_enabled = admin_token.is_some();
-        let openapi = ApiDoc::openapi();
+        let openapi = routes::openapi(admin_enabled);
 
         let mut server = HttpServer::new(move || {
             let mut app = App::new()

@@ -134,3 +134,59 @@ async fn traced_request_reaches_the_database(app: &crate::helpers::TestApp, db_s
         describe(&spans)
     );
 }
+
+/// The OpenAPI document and the route table agree: the documented paths and methods are exactly
+/// the routes the service has, and each of them is really routed.
+#[tokio::test]
+async fn openapi_lists_exactly_the_routes() {
+    let app = spawn_app().await;
+    let response = app.openapi().await;
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.expect("JSON");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut routes = vec![
+        ("GET".to_owned(), "/api/v1/products".to_owned()),
+        ("GET".to_owned(), "/api/v1/products/{id}".to_owned()),
+        ("GET".to_owned(), "/healthz".to_owned()),
+        ("GET".to_owned(), "/metrics".to_owned()),
+        ("GET".to_owned(), "/openapi.json".to_owned()),
+        ("GET".to_owned(), "/readyz".to_owned()),
+    ];
+    routes.sort();
+    assert_eq!(documented, routes);
+    // Each is really routed: not the "no route" 404, not a 405.
+    for (method, path) in &routes {
+        let url = format!("{}{}", app.address, path.replace("{id}", "p-0001"));
+        let response = app
+            .client
+            .request(method.parse().expect("method"), url)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            status != 405 && !body.contains("no route for"),
+            "{method} {path}: {status} {body}"
+        );
+    }
+    // And a method the table does not have is not routed.
+    let response = app
+        .client
+        .post(format!("{}/api/v1/products", app.address))
+        .send()
+        .await
+        .expect("send");
+    assert!(matches!(response.status().as_u16(), 404 | 405));
+}

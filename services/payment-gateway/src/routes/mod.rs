@@ -97,6 +97,25 @@ fn method_not_allowed(allow: &'static str) -> actix_web::Route {
 )]
 pub struct ApiDoc;
 
+/// The document this process serves: [`ApiDoc`], without `/admin/faults` (its tag and security
+/// scheme too) when the admin routes are not registered, so the document lists exactly the routes.
+pub fn openapi(admin: bool) -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let mut doc = ApiDoc::openapi();
+    if !admin {
+        doc.paths
+            .paths
+            .retain(|path, _| !path.starts_with("/admin/"));
+        if let Some(tags) = doc.tags.as_mut() {
+            tags.retain(|tag| tag.name != "admin");
+        }
+        if let Some(components) = doc.components.as_mut() {
+            components.security_schemes.remove("admin_token");
+        }
+    }
+    doc
+}
+
 struct AdminSecurity;
 
 impl utoipa::Modify for AdminSecurity {

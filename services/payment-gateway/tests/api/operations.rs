@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{charge_body, header, new_key, read, spawn_app};
+use crate::helpers::{charge_body, header, new_key, read, spawn_app, Spawn, TestApp, ADMIN_TOKEN};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_200() {
@@ -82,6 +82,98 @@ async fn openapi_lists_the_charge_and_admin_routes() {
         );
     }
     assert!(doc["components"]["schemas"].get("ChargeView").is_some());
+}
+
+/// The documented `(METHOD, path)` pairs of the app's `/openapi.json`, sorted.
+async fn documented_operations(app: &TestApp) -> Vec<(String, String)> {
+    let (status, _, _, doc) = read(app.get("/openapi.json").await).await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    documented
+}
+
+/// Every route in `routes` is really served: not the "no route" 404, not a 405.
+async fn assert_routed(app: &TestApp, routes: &[(String, String)]) {
+    for (method, path) in routes {
+        let url = app.url(&path.replace("{id}", "00000000-0000-7000-8000-000000000000"));
+        let response = app
+            .client
+            .request(method.parse().expect("method"), url)
+            .bearer_auth(ADMIN_TOKEN)
+            .header("Idempotency-Key", new_key())
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("send");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            status != 405 && !body.contains("no route for"),
+            "{method} {path}: {status} {body}"
+        );
+    }
+}
+
+fn route_table(admin: bool) -> Vec<(String, String)> {
+    let mut routes: Vec<(String, String)> = [
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+        ("GET", "/readyz"),
+        ("GET", "/v1/charges/{id}"),
+        ("POST", "/v1/charges"),
+    ]
+    .into_iter()
+    .chain(
+        admin
+            .then_some([("GET", "/admin/faults"), ("PUT", "/admin/faults")])
+            .into_iter()
+            .flatten(),
+    )
+    .map(|(m, p)| (m.to_owned(), p.to_owned()))
+    .collect();
+    routes.sort();
+    routes
+}
+
+/// The OpenAPI document and the route table agree (admin API on): the documented paths and
+/// methods are exactly the routes the gateway has, and each is really routed.
+#[tokio::test]
+async fn openapi_lists_exactly_the_routes() {
+    let app = spawn_app().await;
+    let routes = route_table(true);
+    assert_eq!(documented_operations(&app).await, routes);
+    assert_routed(&app, &routes).await;
+}
+
+/// Without `ADMIN_TOKEN` the `/admin/faults` routes do not exist, so the document does not list
+/// them either (nor the admin security scheme).
+#[tokio::test]
+async fn openapi_without_admin_lists_exactly_the_routes() {
+    let app = Spawn::new().without_admin().start().await;
+    let routes = route_table(false);
+    assert_eq!(documented_operations(&app).await, routes);
+    assert_routed(&app, &routes).await;
+    let (_, _, _, doc) = read(app.get("/openapi.json").await).await;
+    assert!(
+        doc["components"]["securitySchemes"]
+            .get("admin_token")
+            .is_none(),
+        "{doc}"
+    );
+    let (status, _, _, _) = read(app.get_faults(Some(ADMIN_TOKEN)).await).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]
