@@ -40,3 +40,37 @@ impl ServerArgs {
         }
     }
 }
+
+/// A `REDIS_URL`-style setting: blank means unset (so `REDIS_URL=` in a compose file turns Redis
+/// off), anything else must parse the way the client will, so a typo fails at start-up rather
+/// than at the first request. The error is the client's and never quotes the URL, which may hold
+/// a password; the caller adds the variable's name.
+pub fn optional_redis_url(
+    value: Option<&str>,
+) -> Result<Option<String>, deadpool_redis::redis::RedisError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(url) => {
+            crate::redis::RedisTarget::parse(url)?;
+            Ok(Some(url.to_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_urls_are_trimmed_checked_and_blank_means_unset() {
+        assert_eq!(optional_redis_url(None).unwrap(), None);
+        assert_eq!(optional_redis_url(Some("  ")).unwrap(), None);
+        assert_eq!(
+            optional_redis_url(Some(" redis://cache:6379/0 ")).unwrap(),
+            Some("redis://cache:6379/0".to_owned())
+        );
+        let err = optional_redis_url(Some("redis://:hunter2@cache:notaport")).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(optional_redis_url(Some("http://cache:6379")).is_err());
+    }
+}

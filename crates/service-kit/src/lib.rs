@@ -1,4 +1,5 @@
-//! The HTTP scaffolding the three WebStore services share, so none of it is copied between them.
+//! The scaffolding the three WebStore services share (HTTP, database, Redis, standard codes), so
+//! none of it is copied between them.
 //!
 //! # Layout
 //! - [`problem`]: RFC 9457 `application/problem+json` errors with stable `type` URIs, and the
@@ -7,15 +8,21 @@
 //!   problem+json 404, security headers.
 //! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL).
 //! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`, the
-//!   telemetry ones).
+//!   telemetry ones), and the `REDIS_URL` check two of them share.
 //! - [`readiness`]: the `/readyz` body: the database decides, the other dependencies inform.
+//! - [`iso3166`]: the assigned ISO 3166-1 alpha-2 country codes.
+//! - [`idempotency_key`]: what a valid `Idempotency-Key` header value is.
+//! - [`redis`]: a bounded Redis pool, its client spans, and the bypass window after an outage.
 //!
 //! **Invariant:** nothing here knows about orders, products or charges.
 
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod idempotency_key;
+pub mod iso3166;
 pub mod problem;
 pub mod readiness;
+pub mod redis;
 
 pub use problem::Problem;

@@ -139,18 +139,14 @@ impl Settings {
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let telemetry =
             TelemetryConfig::from_args(&cli.telemetry, SERVICE_NAME, env!("CARGO_PKG_VERSION"))?;
-        let redis_url = cli
-            .redis_url
-            .map(|u| u.trim().to_owned())
-            .filter(|u| !u.is_empty());
-        if let Some(url) = &redis_url {
-            RedisTarget::parse(url).map_err(|e| ConfigError::Invalid {
-                variable: "REDIS_URL",
-                // The parser's message, never the URL itself: it may hold a password.
-                message: std::error::Error::source(&e)
-                    .map_or_else(|| e.to_string(), |s| s.to_string()),
+        let redis_url =
+            service_kit::config::optional_redis_url(cli.redis_url.as_deref()).map_err(|e| {
+                ConfigError::Invalid {
+                    variable: "REDIS_URL",
+                    // The parser's message, never the URL itself: it may hold a password.
+                    message: e.to_string(),
+                }
             })?;
-        }
         let ttl = telemetry::config::parse_duration("CATALOG_CACHE_TTL", &cli.catalog_cache_ttl)?;
         if ttl.is_zero() {
             return Err(ConfigError::Invalid {

@@ -219,7 +219,9 @@ impl Settings {
             api_keys: ApiKeys::parse(&cli.api_keys)
                 .map_err(|e| anyhow::anyhow!("invalid value for API_KEYS: {e}"))?,
             idempotency_ttl: positive("IDEMPOTENCY_TTL", &cli.idempotency_ttl)?,
-            redis_url: redis_url(cli.redis_url.as_deref())?,
+            // The error never quotes the URL: it may hold a password.
+            redis_url: service_kit::config::optional_redis_url(cli.redis_url.as_deref())
+                .map_err(|e| anyhow::anyhow!("invalid value for REDIS_URL: {e}"))?,
             rate_limits: Limits {
                 client: quota("RATE_LIMIT_CLIENT", &cli.rate_limit_client)?,
                 global: quota("RATE_LIMIT_GLOBAL", &cli.rate_limit_global)?,
@@ -293,24 +295,6 @@ fn suspicious_rules(cli: &Cli) -> anyhow::Result<SuspiciousRules> {
 
 fn quota(variable: &str, value: &str) -> anyhow::Result<Option<Quota>> {
     Quota::parse(value).map_err(|e| anyhow::anyhow!("invalid value for {variable}: {e}"))
-}
-
-fn redis_url(value: Option<&str>) -> anyhow::Result<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(url) => {
-            // The error never quotes the URL: it may hold a password.
-            crate::ratelimit::redis::check_url(url).map_err(|e| {
-                anyhow::anyhow!(
-                    "invalid value for REDIS_URL: {}",
-                    std::error::Error::source(&e)
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| e.to_string())
-                )
-            })?;
-            Ok(Some(url.to_owned()))
-        }
-    }
 }
 
 fn prefix(value: &str) -> anyhow::Result<String> {

@@ -1,6 +1,7 @@
 //! The `Idempotency-Key` header (IETF httpapi-idempotency-key draft) and the request
 //! fingerprint a stored response is matched against.
 
+use service_kit::idempotency_key;
 use sha2::{Digest, Sha256};
 
 use super::Checkout;
@@ -12,7 +13,7 @@ use super::Checkout;
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub const MAX_LEN: usize = 255;
+    pub const MAX_LEN: usize = idempotency_key::MAX_LEN;
 
     pub fn parse(header: &str) -> Result<Self, String> {
         let value = match header.strip_prefix('"') {
@@ -22,19 +23,7 @@ impl IdempotencyKey {
                 .ok_or_else(|| "is not a valid quoted string".to_owned())?,
             None => header,
         };
-        if value.is_empty() {
-            return Err("must not be empty".to_owned());
-        }
-        if value.len() > Self::MAX_LEN {
-            return Err(format!(
-                "must be at most {} characters, got {}",
-                Self::MAX_LEN,
-                value.len()
-            ));
-        }
-        if !value.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("must contain only visible ASCII characters (no spaces)".to_owned());
-        }
+        idempotency_key::validate(value)?;
         Ok(Self(value.to_owned()))
     }
 }

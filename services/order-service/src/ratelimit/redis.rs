@@ -6,19 +6,16 @@
 //! Redis restart (`NOSCRIPT`) it is sent in full once (`EVAL`). That is what `redis::Script`
 //! does; it is spelt out here because `redis::Script` needs the crate's `script` feature.
 //!
-//! Redis has no tracing of its own: each call is a client span named after its command with
-//! `db.system.name = "redis"`, `db.operation.name`, `server.address` and `server.port`.
+//! Each call is a client span named after its command; see [`service_kit::redis_client_span`].
 //! Every wait is bounded, and after a connection failure Redis is bypassed for
 //! [`RETRY_AFTER`], so an outage costs each request nothing instead of a connect timeout.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use deadpool_redis::redis::{
-    self, AsyncConnectionConfig, ConnectionAddr, ErrorKind, IntoConnectionInfo, ServerErrorKind,
-};
-use deadpool_redis::{Manager, Pool, PoolError, Runtime};
+use deadpool_redis::redis::{self, ErrorKind, ServerErrorKind};
+use deadpool_redis::{Pool, PoolError};
+use service_kit::redis::{Breaker, PoolSettings, PoolSetupError, RedisTarget};
 use tracing::Instrument;
 
 use super::gcra::{Quota, Verdict};
@@ -26,10 +23,12 @@ use super::Decision;
 
 /// A rate-limit decision that waits is worse than none: Redis on the same network answers in
 /// well under a millisecond.
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
-const RESPONSE_TIMEOUT: Duration = Duration::from_millis(250);
-const POOL_TIMEOUT: Duration = Duration::from_millis(250);
-const POOL_SIZE: usize = 16;
+const POOL: PoolSettings = PoolSettings {
+    connect_timeout: Duration::from_millis(250),
+    response_timeout: Duration::from_millis(250),
+    pool_timeout: Duration::from_millis(250),
+    max_size: 16,
+};
 /// How long Redis is bypassed after a connection failure.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -101,47 +100,13 @@ impl RedisLimitError {
     }
 }
 
-/// Where Redis is, for span attributes and logs (never the password).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedisTarget {
-    pub address: String,
-    pub port: Option<u16>,
-}
-
-impl RedisTarget {
-    fn of(addr: &ConnectionAddr) -> Self {
-        match addr {
-            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => Self {
-                address: host.clone(),
-                port: Some(*port),
-            },
-            ConnectionAddr::Unix(path) => Self {
-                address: path.display().to_string(),
-                port: None,
-            },
-            _ => Self {
-                address: "unknown".to_owned(),
-                port: None,
-            },
+impl From<PoolSetupError> for RedisLimitError {
+    fn from(e: PoolSetupError) -> Self {
+        match e {
+            PoolSetupError::InvalidUrl(e) => Self::InvalidUrl(e),
+            PoolSetupError::Pool(e) => Self::Pool(e),
         }
     }
-}
-
-impl std::fmt::Display for RedisTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.port {
-            Some(port) => write!(f, "{}:{port}", self.address),
-            None => f.write_str(&self.address),
-        }
-    }
-}
-
-/// Checks `url` the way the client will parse it, so a bad `REDIS_URL` fails at start-up.
-pub fn check_url(url: &str) -> Result<RedisTarget, RedisLimitError> {
-    let info = url
-        .into_connection_info()
-        .map_err(RedisLimitError::InvalidUrl)?;
-    Ok(RedisTarget::of(info.addr()))
 }
 
 pub struct RedisLimiter {
@@ -180,49 +145,18 @@ fn verdict(allowed: i64, remaining: i64, reset_us: i64) -> Verdict {
 impl RedisLimiter {
     /// Builds the pool; connects lazily, so an unreachable Redis is not an error here.
     pub fn new(url: &str, prefix: &str) -> Result<Self, RedisLimitError> {
-        let info = url
-            .into_connection_info()
-            .map_err(RedisLimitError::InvalidUrl)?;
-        let target = RedisTarget::of(info.addr());
-        let connection = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let manager =
-            Manager::new_with_config(info, connection).map_err(RedisLimitError::InvalidUrl)?;
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            // The pool's timeouts only work with a runtime named.
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(POOL_TIMEOUT))
-            .create_timeout(Some(POOL_TIMEOUT))
-            .recycle_timeout(Some(POOL_TIMEOUT))
-            .build()?;
+        let (pool, target) = service_kit::redis::pool(url, POOL)?;
         Ok(Self {
             pool,
             target,
             prefix: format!("{{{prefix}}}"),
             sha: RwLock::new(None),
-            breaker: Breaker::new(),
+            breaker: Breaker::new(RETRY_AFTER),
         })
     }
 
     pub fn target(&self) -> &RedisTarget {
         &self.target
-    }
-
-    fn span(&self, operation: &'static str) -> tracing::Span {
-        tracing::info_span!(
-            "redis",
-            otel.name = operation,
-            otel.kind = "client",
-            db.system.name = "redis",
-            db.operation.name = operation,
-            server.address = %self.target.address,
-            server.port = self.target.port,
-            error.type = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            otel.status_description = tracing::field::Empty,
-        )
     }
 
     /// Both tiers in one round trip. `client` is `None` when that tier is off.
@@ -231,7 +165,7 @@ impl RedisLimiter {
         client: Option<(&Quota, &str)>,
         global: Option<&Quota>,
     ) -> Result<Decision, RedisLimitError> {
-        self.breaker.check()?;
+        self.breaker.check().map_err(RedisLimitError::Backoff)?;
         let (ce, cw) = tier_args(client.map(|(q, _)| q));
         let (ge, gw) = tier_args(global);
         let client_key = format!("{}:client:{}", self.prefix, client.map_or("", |(_, id)| id));
@@ -301,7 +235,7 @@ impl RedisLimiter {
         operation: &'static str,
         cmd: &redis::Cmd,
     ) -> Result<T, RedisLimitError> {
-        let span = self.span(operation);
+        let span = service_kit::redis_client_span!(self.target, operation);
         let result = async {
             let mut conn = self.pool.get().await.map_err(RedisLimitError::Connection)?;
             cmd.query_async::<T>(&mut *conn)
@@ -314,9 +248,7 @@ impl RedisLimiter {
         .instrument(span.clone())
         .await;
         if let Err(e) = &result {
-            span.record("otel.status_code", "ERROR");
-            span.record("otel.status_description", tracing::field::display(e));
-            span.record("error.type", e.kind());
+            service_kit::redis::record_error(&span, e, e.kind());
             if is_connection_failure(e) && self.breaker.trip() {
                 tracing::warn!(
                     redis = %self.target,
@@ -330,73 +262,21 @@ impl RedisLimiter {
     }
 }
 
-/// Errors that say "Redis is not there", as opposed to one bad command.
 fn is_connection_failure(e: &RedisLimitError) -> bool {
     match e {
-        RedisLimitError::Connection(PoolError::Backend(_) | PoolError::Timeout(_)) => true,
+        RedisLimitError::Connection(e) => service_kit::redis::is_unreachable_pool(e),
         RedisLimitError::Command { source, .. } => {
-            source.is_io_error()
-                || source.is_timeout()
-                || source.is_connection_dropped()
-                || source.is_connection_refusal()
+            service_kit::redis::is_unreachable_command(source)
         }
         _ => false,
     }
 }
 
-/// Open for [`RETRY_AFTER`] after a connection failure: checks fail at once without a span.
-#[derive(Debug)]
-struct Breaker {
-    epoch: Instant,
-    /// Milliseconds since `epoch` until which the breaker is open; 0 = closed.
-    open_until: AtomicU64,
-}
-
-impl Breaker {
-    fn new() -> Self {
-        Self {
-            epoch: Instant::now(),
-            open_until: AtomicU64::new(0),
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn check(&self) -> Result<(), RedisLimitError> {
-        let until = self.open_until.load(Ordering::Relaxed);
-        let now = self.now_ms();
-        if until > now {
-            Err(RedisLimitError::Backoff(Duration::from_millis(until - now)))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Opens the breaker; `true` if it was closed (so the caller logs once per outage window).
-    fn trip(&self) -> bool {
-        let now = self.now_ms();
-        let until = now.saturating_add(u64::try_from(RETRY_AFTER.as_millis()).unwrap_or(u64::MAX));
-        self.open_until.swap(until, Ordering::Relaxed) <= now
-    }
-
-    fn reset(&self) {
-        self.open_until.store(0, Ordering::Relaxed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Instant;
 
-    #[test]
-    fn urls_are_checked_and_credentials_never_kept() {
-        let t = check_url("redis://:secret@cache.internal:6380/2").unwrap();
-        assert_eq!(t.to_string(), "cache.internal:6380");
-        assert!(check_url("not a url").is_err());
-        assert!(check_url("http://cache:6379").is_err());
-    }
+    use super::*;
 
     #[tokio::test]
     async fn an_unreachable_redis_fails_fast_then_is_bypassed() {

@@ -1,27 +1,17 @@
 //! The `Idempotency-Key` header (IETF httpapi-idempotency-key draft).
 
+use service_kit::idempotency_key;
+
 /// 1–255 visible ASCII characters (`!` to `~`): what can travel in a header unchanged and be
 /// stored and compared byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub const MAX_LEN: usize = 255;
+    pub const MAX_LEN: usize = idempotency_key::MAX_LEN;
 
     pub fn parse(value: &str) -> Result<Self, String> {
-        if value.is_empty() {
-            return Err("must not be empty".to_owned());
-        }
-        if value.len() > Self::MAX_LEN {
-            return Err(format!(
-                "must be at most {} characters, got {}",
-                Self::MAX_LEN,
-                value.len()
-            ));
-        }
-        if !value.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("must contain only visible ASCII characters (no spaces)".to_owned());
-        }
+        idempotency_key::validate(value)?;
         Ok(Self(value.to_owned()))
     }
 }

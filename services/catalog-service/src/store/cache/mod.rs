@@ -34,6 +34,15 @@ pub enum CacheError {
     Backoff(Duration),
 }
 
+impl From<service_kit::redis::PoolSetupError> for CacheError {
+    fn from(e: service_kit::redis::PoolSetupError) -> Self {
+        match e {
+            service_kit::redis::PoolSetupError::InvalidUrl(e) => Self::InvalidUrl(e),
+            service_kit::redis::PoolSetupError::Pool(e) => Self::Pool(e),
+        }
+    }
+}
+
 impl CacheError {
     /// Low-cardinality name for the `error.type` span attribute.
     pub fn kind(&self) -> &'static str {
