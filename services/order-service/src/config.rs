@@ -114,6 +114,16 @@ pub struct Cli {
     )]
     pub rate_limit_key_prefix: String,
 
+    /// How long one rate-limit round trip to Redis may take before the in-process limiter
+    /// decides instead (counted in `webstore_rate_limit_fallback_total`).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_REDIS_TIMEOUT",
+        value_name = "RATE_LIMIT_REDIS_TIMEOUT",
+        default_value = "250ms"
+    )]
+    pub rate_limit_redis_timeout: String,
+
     /// Flag (never block) an order of at least this many units, or `off`.
     #[arg(
         long,
@@ -195,6 +205,7 @@ pub struct Settings {
     pub redis_url: Option<String>,
     pub rate_limits: Limits,
     pub rate_limit_key_prefix: String,
+    pub rate_limit_redis_timeout: Duration,
     pub suspicious: SuspiciousRules,
     pub cors_allowed_origins: AllowedOrigins,
     pub request_timeout: Duration,
@@ -227,6 +238,10 @@ impl Settings {
                 global: quota("RATE_LIMIT_GLOBAL", &cli.rate_limit_global)?,
             },
             rate_limit_key_prefix: prefix(&cli.rate_limit_key_prefix)?,
+            rate_limit_redis_timeout: positive(
+                "RATE_LIMIT_REDIS_TIMEOUT",
+                &cli.rate_limit_redis_timeout,
+            )?,
             suspicious: suspicious_rules(&cli)?,
             cors_allowed_origins: AllowedOrigins::parse(&cli.cors_allowed_origins)
                 .map_err(|e| anyhow::anyhow!("invalid value for CORS_ALLOWED_ORIGINS: {e}"))?,

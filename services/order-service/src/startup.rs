@@ -72,8 +72,12 @@ impl Application {
         };
         let redis = match &settings.redis_url {
             Some(url) => Some(
-                RedisLimiter::new(url, &settings.rate_limit_key_prefix)
-                    .context("REDIS_URL: building the Redis pool")?,
+                RedisLimiter::new(
+                    url,
+                    &settings.rate_limit_key_prefix,
+                    settings.rate_limit_redis_timeout,
+                )
+                .context("REDIS_URL: building the Redis pool")?,
             ),
             None => None,
         };

@@ -129,6 +129,8 @@ impl Cluster {
                 ("DATABASE_URL", database_url.to_owned()),
                 ("REDIS_URL", redis_url.to_owned()),
                 ("RATE_LIMIT_KEY_PREFIX", prefix.clone()),
+                // A loaded CI machine must not turn a slow Redis answer into a fallback decision.
+                ("RATE_LIMIT_REDIS_TIMEOUT", "2s".to_owned()),
                 ("RATE_LIMIT_CLIENT", limits.0.to_owned()),
                 ("RATE_LIMIT_GLOBAL", limits.1.to_owned()),
                 ("API_KEYS", api_keys()),

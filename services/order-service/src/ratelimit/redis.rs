@@ -22,13 +22,15 @@ use super::gcra::{Quota, Verdict};
 use super::Decision;
 
 /// A rate-limit decision that waits is worse than none: Redis on the same network answers in
-/// well under a millisecond.
-const POOL: PoolSettings = PoolSettings {
-    connect_timeout: Duration::from_millis(250),
-    response_timeout: Duration::from_millis(250),
-    pool_timeout: Duration::from_millis(250),
-    max_size: 16,
-};
+/// well under a millisecond, so the default bound (`RATE_LIMIT_REDIS_TIMEOUT`) is 250 ms.
+fn pool_settings(timeout: Duration) -> PoolSettings {
+    PoolSettings {
+        connect_timeout: timeout,
+        response_timeout: timeout,
+        pool_timeout: timeout,
+        max_size: 16,
+    }
+}
 /// How long Redis is bypassed after a connection failure.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -144,8 +146,8 @@ fn verdict(allowed: i64, remaining: i64, reset_us: i64) -> Verdict {
 
 impl RedisLimiter {
     /// Builds the pool; connects lazily, so an unreachable Redis is not an error here.
-    pub fn new(url: &str, prefix: &str) -> Result<Self, RedisLimitError> {
-        let (pool, target) = service_kit::redis::pool(url, POOL)?;
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, RedisLimitError> {
+        let (pool, target) = service_kit::redis::pool(url, pool_settings(timeout))?;
         Ok(Self {
             pool,
             target,
@@ -281,7 +283,8 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_redis_fails_fast_then_is_bypassed() {
         // Port 1 on loopback: nothing listens, the connect is refused at once.
-        let limiter = RedisLimiter::new("redis://127.0.0.1:1", "t").unwrap();
+        let limiter =
+            RedisLimiter::new("redis://127.0.0.1:1", "t", Duration::from_millis(250)).unwrap();
         let q = Quota::per_second(5);
         let started = Instant::now();
         assert!(limiter.check(Some((&q, "a")), Some(&q)).await.is_err());

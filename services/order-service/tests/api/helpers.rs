@@ -84,6 +84,8 @@ pub async fn spawn_app_custom(database_url: String, overrides: Overrides) -> Tes
         rate_limit_key_prefix: overrides
             .rate_limit_key_prefix
             .unwrap_or_else(|| format!("test-{}", uuid::Uuid::new_v4().simple())),
+        // Generous: a loaded CI machine must not turn a slow Redis answer into a fallback.
+        rate_limit_redis_timeout: std::time::Duration::from_secs(2),
         suspicious: overrides.suspicious.unwrap_or_default(),
         cors_allowed_origins: overrides.cors_allowed_origins.unwrap_or_default(),
         request_timeout: overrides.request_timeout.unwrap_or(Duration::from_secs(10)),
