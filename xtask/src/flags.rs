@@ -104,8 +104,9 @@ pub(crate) struct Down {}
 ///   2. HTTP: two copies of the services on core 0 (taskset), one with full telemetry (100 %
 ///      sampling, OTLP to a local otlp-sink, exemplars), one with OTEL_SDK_DISABLED=true;
 ///      `wrk` on core 1 against a cached GET /api/v1/products/{id} and POST /api/v1/checkout,
-///      GATEWAY_LATENCY_SCALE=0, in alternating rounds → catalog_rps_ratio, checkout_rps_ratio,
-///      p99 ratios; peak RSS from /proc/<pid>/status (VmHWM) → max_rss_mib
+///      GATEWAY_LATENCY_SCALE=0, SQLite files on a tmpfs (/dev/shm) where there is one, in
+///      alternating rounds → catalog_rps_ratio, checkout_rps_ratio, p99 ratios, CPU time per
+///      request; peak RSS from /proc/<pid>/status (VmHWM) → max_rss_mib
 ///   3. full run only: a 5-minute memory soak (RSS every 10 s; flat or not)
 ///
 /// Prints a table (median and min–max per figure) and, last, one line:

@@ -3,12 +3,10 @@
 //! existing labelled child allocates nothing either.
 //!
 //! A correctness test, not a timing one: a counting global allocator (this test binary's own)
-//! counts what the test thread allocates between `start()` and `stop()`. Timing lives in
-//! `benches/`.
+//! counts what the test thread allocates while a closure runs. Timing lives in `benches/`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
@@ -19,23 +17,23 @@ use tracing_subscriber::layer::SubscriberExt;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
-
 thread_local! {
-    // Const-initialised and without a destructor, so reading it never allocates.
+    // Per thread, so that tests running in parallel never see each other's allocations.
+    // Const-initialised and without destructors, so using them never allocates.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static BYTES: Cell<u64> = const { Cell::new(0) };
 }
 
 fn note(size: usize) {
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Relaxed);
-        BYTES.fetch_add(size as u64, Relaxed);
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        let _ = BYTES.try_with(|n| n.set(n.get() + size as u64));
     }
 }
 
 // SAFETY: every call is forwarded unchanged to the system allocator; counting touches only
-// atomics and a const thread-local.
+// const thread-locals.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
@@ -59,11 +57,11 @@ static GLOBAL: Counting = Counting;
 
 /// (allocations, bytes) made by this thread while `f` runs.
 fn allocations_in(f: impl FnOnce()) -> (u64, u64) {
-    let (a, b) = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
+    let (a, b) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
     COUNTING.with(|c| c.set(true));
     f();
     COUNTING.with(|c| c.set(false));
-    (ALLOCATIONS.load(Relaxed) - a, BYTES.load(Relaxed) - b)
+    (ALLOCATIONS.with(Cell::get) - a, BYTES.with(Cell::get) - b)
 }
 
 /// A subscriber like the services' (registry + tracing-opentelemetry layer), with a tracer
@@ -105,7 +103,7 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
         &["route"],
         HTTP_DURATION_BUCKETS,
     );
-    let h = family.get(&["/work"]);
+    let h = family.get(&["/jobs/{id}"]);
     let span = tracing::info_span!("work");
     let _entered = span.enter();
     let ids = SpanIds::of_span(&span).expect("a sampled span");
@@ -154,7 +152,7 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
             h.observe_in_span(spread(i), &span);
             h.observe_with_ids(spread(i), Some(ids));
             h.observe_with_ids(spread(i), None);
-            let again = family.get(&["/work"]);
+            let again = family.get(&["/jobs/{id}"]);
             again.observe(spread(i));
         }
     });

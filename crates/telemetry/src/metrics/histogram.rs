@@ -1,18 +1,22 @@
 //! A histogram whose buckets each keep one exemplar: the trace and span that produced a value.
 //!
 //! # The hot path
-//! [`Histogram::observe`] is two relaxed atomic adds (bucket, sum), one relaxed load of the
-//! bucket's exemplar state and a coin flip (a multiply-xorshift hash, no allocation, no lock, no
-//! thread-local). Only when the coin says so does it read the span context and write the exemplar
-//! slot. Measured in `benches/histogram.rs`; the figures are in `docs/BENCHMARKS.md`.
+//! [`Histogram::observe`] is two relaxed atomic adds (bucket, sum), two relaxed loads of the
+//! bucket's exemplar state and a compare: no allocation, no lock, no thread-local, no hash. Only
+//! for the few observations the exemplar rule below picks does it read the span context and
+//! write the exemplar slot. Measured in `benches/histogram.rs`; the figures are in
+//! `docs/BENCHMARKS.md`.
 //!
 //! # Which observation becomes the exemplar
 //! Per bucket and per scrape interval (the time between two [`Registry::encode`] calls), a
 //! reservoir of size one: the `n`-th observation of the interval replaces the bucket's exemplar
 //! with probability `1/n`, so at scrape time the exemplar is a **uniformly sampled** observation
-//! of the interval. The span context is read for about `ln(n)` of `n` observations.
+//! of the interval. The span context is read for about `ln(n)` of `n` observations. Instead of
+//! flipping a coin per observation, each pick draws the position of the next one (after the
+//! `n`-th, the next pick is the `j`-th with `P(j > m) = n/m`: `j = ⌊n/U⌋ + 1` for `U` uniform in
+//! `(0, 1]`), so the observations in between cost one compare.
 //!
-//! Only a valid, **sampled** span context becomes an exemplar. When the coin picks an observation
+//! Only a valid, **sampled** span context becomes an exemplar. When the rule picks an observation
 //! without one, the slot waits for the next sampled observation instead (and the first sampled
 //! observation after each scrape always takes the slot), so a bucket that saw a sampled
 //! observation in an interval has an exemplar from that interval. With 100 % sampling the pick is
@@ -103,11 +107,16 @@ const WANTED: u64 = 1 << 63;
 
 /// One bucket's exemplar: a seqlock over plain words, so that writers never block or allocate
 /// and a scrape never blocks a writer.
+///
+/// Under races (two threads picked at once, a scrape in the middle of an observation) the
+/// bookkeeping is approximate — a pick may be skipped or added — never unsafe or torn.
 #[derive(Debug)]
 struct ExemplarSlot {
     /// Low 63 bits: the bucket's count when the current scrape interval began, so that
     /// `count - start` numbers the observations of the interval. Top bit: [`WANTED`].
     state: AtomicU64,
+    /// Unless [`WANTED`]: the bucket count (before increment) of the interval's next pick.
+    next: AtomicU64,
     /// Even: stable (0: never written); odd: a writer is in the middle of an update.
     seq: AtomicU64,
     trace_hi: AtomicU64,
@@ -122,6 +131,7 @@ impl Default for ExemplarSlot {
     fn default() -> Self {
         Self {
             state: AtomicU64::new(WANTED),
+            next: AtomicU64::new(0),
             seq: AtomicU64::new(0),
             trace_hi: AtomicU64::new(0),
             trace_lo: AtomicU64::new(0),
@@ -234,7 +244,7 @@ pub struct Histogram {
     counts: Box<[AtomicU64]>,
     sum_bits: AtomicU64,
     exemplars: Box<[ExemplarSlot]>,
-    /// Keys the exemplar coin flips, so that histograms do not flip in lockstep.
+    /// Keys the draws of the next pick, so that histograms do not pick in lockstep.
     seed: u64,
 }
 
@@ -275,9 +285,9 @@ impl Histogram {
         self.observe_with(value, || ids);
     }
 
-    /// The hot path: two relaxed atomic adds, a compare loop for the sum, one relaxed load of
-    /// the bucket's exemplar state and a coin flip. `ids` runs only when the bucket wants an
-    /// exemplar or the coin picks this observation (see the module docs).
+    /// The hot path: two relaxed atomic adds, a compare loop for the sum, two relaxed loads of
+    /// the bucket's exemplar state and a compare. `ids` runs only when the bucket wants an
+    /// exemplar or this observation is the interval's next pick (see the module docs).
     pub fn observe_with(&self, value: f64, ids: impl FnOnce() -> Option<SpanIds>) {
         if value.is_nan() {
             return;
@@ -298,16 +308,21 @@ impl Histogram {
         let slot = &self.exemplars[i];
         let state = slot.state.load(Relaxed);
         let wanted = state & WANTED != 0;
-        // The position of this observation in the interval (1-based); wrapping, because a
-        // scrape racing with this observation may have moved `start` past `before`.
-        let nth = before.wrapping_sub(state & !WANTED).wrapping_add(1);
-        if !wanted && !one_in(nth, self.seed ^ before) {
+        if !wanted && before < slot.next.load(Relaxed) {
             return;
         }
         match ids() {
             Some(ids) => {
-                if slot.try_store(ids, value) && wanted {
-                    slot.state.fetch_and(!WANTED, Relaxed);
+                if slot.try_store(ids, value) {
+                    // This is the interval's `nth` observation (1-based; wrapping, because a
+                    // scrape racing with this observation may have moved `start` past it).
+                    let start = state & !WANTED;
+                    let nth = before.wrapping_sub(start).wrapping_add(1);
+                    let next = start.saturating_add(next_pick_after(nth, self.seed ^ before));
+                    slot.next.store(next, Relaxed);
+                    if wanted {
+                        slot.state.fetch_and(!WANTED, Relaxed);
+                    }
                 }
             }
             None => {
@@ -334,6 +349,7 @@ impl Histogram {
         let count = self.counts[i].load(Relaxed);
         let slot = &self.exemplars[i];
         let exemplar = slot.load().filter(|e| e.at_nanos >= not_before);
+        slot.next.store(count, Relaxed);
         slot.state.store((count & !WANTED) | WANTED, Relaxed);
         (count, exemplar)
     }
@@ -348,18 +364,24 @@ impl Histogram {
     }
 }
 
-/// `true` with probability `1/n` (always for `n <= 1`), decided by a hash of `x`: SplitMix64's
-/// finaliser, then Lemire's multiply-shift to map it onto `0..n` without a division.
-#[inline]
-fn one_in(n: u64, x: u64) -> bool {
-    if n <= 1 {
-        return true;
-    }
+/// After the `n`-th observation of an interval was picked, how many observations of the
+/// interval come before the next pick: `⌊n / U⌋` with `U` uniform in `(0, 1]`, drawn from a hash
+/// of `x` (SplitMix64's finaliser). The next pick is then the `j`-th with `P(j > m) = n / m`,
+/// exactly the chance that none of the observations `n+1 … m` replaces the `n`-th in a
+/// reservoir of one.
+fn next_pick_after(n: u64, x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
-    (u128::from(z) * u128::from(n)) >> 64 == 0
+    // 53 random bits: U in (0, 1].
+    let u = ((z >> 11) + 1) as f64 / (1u64 << 53) as f64;
+    let after = n.max(1) as f64 / u;
+    if after >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        after as u64
+    }
 }
 
 #[cfg(test)]
@@ -596,9 +618,14 @@ mod tests {
     }
 
     #[test]
-    fn coin_flips_are_fair() {
-        let hits = (0..100_000u64).filter(|x| one_in(10, *x)).count();
-        assert!((9_000..11_000).contains(&hits), "{hits}");
-        assert!(one_in(0, 7) && one_in(1, 7));
+    fn the_next_pick_follows_the_reservoir_law() {
+        // After the 10th observation, the next pick comes after the 20th with probability 1/2,
+        // after the 100th with probability 1/10, and never before the 11th.
+        let draws: Vec<u64> = (0..100_000u64).map(|x| next_pick_after(10, x)).collect();
+        assert!(draws.iter().all(|d| *d >= 10));
+        let beyond_20 = draws.iter().filter(|d| **d >= 20).count();
+        let beyond_100 = draws.iter().filter(|d| **d >= 100).count();
+        assert!((48_500..51_500).contains(&beyond_20), "{beyond_20}");
+        assert!((9_400..10_600).contains(&beyond_100), "{beyond_100}");
     }
 }
