@@ -180,3 +180,22 @@ pub fn telemetry() -> &'static OtlpSink {
         sink
     })
 }
+
+/// Every `(METHOD, path)` an OpenAPI document lists, sorted: what a service's route-table test
+/// compares with the routes it really serves.
+pub fn openapi_operations(doc: &serde_json::Value) -> Vec<(String, String)> {
+    let mut ops: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    ops.sort();
+    ops
+}

@@ -143,18 +143,7 @@ async fn openapi_lists_exactly_the_routes() {
     let response = app.openapi().await;
     assert_eq!(response.status(), 200);
     let doc: serde_json::Value = response.json().await.expect("JSON");
-    let paths = doc["paths"].as_object().expect("paths");
-    let mut documented: Vec<(String, String)> = paths
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .into_iter()
-                .flat_map(|ops| ops.keys())
-                .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
-                .map(move |m| (m.to_uppercase(), path.clone()))
-        })
-        .collect();
-    documented.sort();
+    let documented = test_support::openapi_operations(&doc);
     let mut routes = vec![
         ("GET".to_owned(), "/api/v1/products".to_owned()),
         ("GET".to_owned(), "/api/v1/products/{id}".to_owned()),

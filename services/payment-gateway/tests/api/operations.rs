@@ -88,19 +88,7 @@ async fn openapi_lists_the_charge_and_admin_routes() {
 async fn documented_operations(app: &TestApp) -> Vec<(String, String)> {
     let (status, _, _, doc) = read(app.get("/openapi.json").await).await;
     assert_eq!(status, 200);
-    let paths = doc["paths"].as_object().expect("paths");
-    let mut documented: Vec<(String, String)> = paths
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .into_iter()
-                .flat_map(|ops| ops.keys())
-                .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
-                .map(move |m| (m.to_uppercase(), path.clone()))
-        })
-        .collect();
-    documented.sort();
-    documented
+    test_support::openapi_operations(&doc)
 }
 
 /// Every route in `routes` is really served: not the "no route" 404, not a 405.
