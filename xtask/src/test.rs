@@ -15,9 +15,10 @@ use crate::flags;
 
 /// The OpenTelemetry family that must be in the dependency graph exactly once each.
 ///
-/// tracing-actix-web 0.7.25 stops at feature `opentelemetry_0_32`; combined with an 0.33 SDK the
-/// workspace still compiles, but links two `opentelemetry` copies, and incoming `traceparent`
-/// headers are then silently ignored. Only this check catches it.
+/// A bridge crate built on another `opentelemetry` minor (tracing-opentelemetry, or formerly
+/// tracing-actix-web's `opentelemetry_0_*` features) still compiles, but links two
+/// `opentelemetry` copies, and incoming `traceparent` headers are then silently ignored. Only
+/// this check catches it.
 pub(crate) const OTEL_FAMILY: &[&str] = &[
     "opentelemetry",
     "opentelemetry_sdk",

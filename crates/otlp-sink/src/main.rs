@@ -27,6 +27,11 @@ struct Cli {
     #[arg(long, env = "OTLP_SINK_MAX_SPANS", default_value_t = DEFAULT_MAX_SPANS,
           value_parser = parse_max_spans)]
     max_spans: usize,
+
+    /// Accept and count spans but keep none, so the trace browser and API stay empty. For load
+    /// tests (`cargo xtask bench`): the receiver's own CPU then stays small.
+    #[arg(long, env = "OTLP_SINK_DISCARD")]
+    discard: bool,
 }
 
 fn parse_max_spans(value: &str) -> Result<usize, String> {
@@ -40,7 +45,12 @@ fn parse_max_spans(value: &str) -> Result<usize, String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let sink = OtlpSink::start_with_store(cli.bind, SpanStore::with_max_spans(cli.max_spans))
+    let store = if cli.discard {
+        SpanStore::discarding()
+    } else {
+        SpanStore::with_max_spans(cli.max_spans)
+    };
+    let sink = OtlpSink::start_with_store(cli.bind, store)
         .await
         .context("starting otlp-sink (is another receiver already on this port?)")?;
     let grpc = cli
@@ -63,11 +73,16 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("  trace browser     {base}/");
     eprintln!("  JSON API          {base}/api/traces  {base}/api/traces/{{trace_id}}");
     eprintln!("  health            {base}/healthz");
-    eprintln!("  keeping at most {} spans; Ctrl-C to stop", cli.max_spans);
+    if cli.discard {
+        eprintln!("  discarding every span (--discard): counted, not kept; Ctrl-C to stop");
+    } else {
+        eprintln!("  keeping at most {} spans; Ctrl-C to stop", cli.max_spans);
+    }
 
     shutdown_signal().await?;
     eprintln!(
-        "otlp-sink: stopping ({} spans held)",
+        "otlp-sink: stopping ({} spans received, {} held)",
+        sink.store.received(),
         sink.store.span_count()
     );
     drop(grpc);

@@ -76,6 +76,18 @@ async fn export_traces(
             )
         }
     };
+    if store.is_discarding() {
+        let spans = export
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len() as u64)
+            .sum();
+        store.count_discarded(spans);
+        return HttpResponse::Ok()
+            .content_type(PROTOBUF)
+            .body(ExportTraceServiceResponse::default().encode_to_vec());
+    }
     let decoded = decode_request(export);
     store.insert(decoded.spans);
     // Per the OTLP spec, an all-accepted export answers with an empty message; rejected spans
@@ -140,11 +152,19 @@ async fn index(params: web::Query<ListParams>, store: web::Data<SpanStore>) -> H
         "JSON: <a href=\"/api/traces\">/api/traces</a>, ",
         "<code>/api/traces/{trace_id}</code>. Reload to refresh.</p>\n",
     ));
-    page.push_str(&format!(
-        "<p>{} spans stored (max {}).</p>\n",
-        store.span_count(),
-        store.max_spans()
-    ));
+    if store.is_discarding() {
+        page.push_str(&format!(
+            "<p>Discarding (<code>--discard</code>): {} spans received, none kept.</p>\n",
+            store.received()
+        ));
+    } else {
+        page.push_str(&format!(
+            "<p>{} spans stored (max {}), {} received.</p>\n",
+            store.span_count(),
+            store.max_spans(),
+            store.received()
+        ));
+    }
     let summaries = store.recent_traces(params.limit());
     if summaries.is_empty() {
         page.push_str(

@@ -1,10 +1,13 @@
 //! The in-memory span store shared by the HTTP handlers and the code that queries it.
 //!
 //! Bounded by span count only (not by time): a dev stack or test run that exports forever keeps
-//! the newest `max_spans` spans, evicting the oldest received first.
+//! the newest `max_spans` spans, evicting the oldest received first. A [`SpanStore::discarding`]
+//! store keeps none and only counts them: a receiver for load tests, whose own CPU should not
+//! compete with the load generator.
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -30,6 +33,9 @@ struct Inner {
     // Wakes `wait_for_*` callers on every insert so tests do not sleep in fixed steps.
     inserted: Notify,
     max_spans: usize,
+    discard: bool,
+    /// Spans accepted since start, kept or not.
+    received: AtomicU64,
 }
 
 #[derive(Default)]
@@ -121,8 +127,39 @@ impl SpanStore {
                 state: Mutex::new(State::default()),
                 inserted: Notify::new(),
                 max_spans: max_spans.max(1),
+                discard: false,
+                received: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// A store that keeps no span: [`insert`](Self::insert) only counts them, so queries find
+    /// nothing. For load tests, where the receiver should cost as little as possible.
+    pub fn discarding() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                inserted: Notify::new(),
+                max_spans: 1,
+                discard: true,
+                received: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Whether this store drops every span (see [`SpanStore::discarding`]).
+    pub fn is_discarding(&self) -> bool {
+        self.inner.discard
+    }
+
+    /// Spans accepted since start, including evicted and discarded ones.
+    pub fn received(&self) -> u64 {
+        self.inner.received.load(Relaxed)
+    }
+
+    /// Counts `n` spans as received without decoding them (a discarding store's fast path).
+    pub fn count_discarded(&self, n: u64) {
+        self.inner.received.fetch_add(n, Relaxed);
     }
 
     pub fn max_spans(&self) -> usize {
@@ -140,9 +177,14 @@ impl SpanStore {
 
     /// Stores spans, evicting the oldest received once the bound is reached.
     pub fn insert(&self, spans: impl IntoIterator<Item = StoredSpan>) {
+        if self.inner.discard {
+            self.count_discarded(spans.into_iter().count() as u64);
+            return;
+        }
         {
             let mut state = self.state();
             for span in spans {
+                self.inner.received.fetch_add(1, Relaxed);
                 if state.spans.len() >= self.inner.max_spans {
                     state.evict_oldest();
                 }

@@ -21,11 +21,10 @@ fn start() -> OtlpSink {
     OtlpSink::start_in_background(any_port()).expect("sink starts")
 }
 
-#[test]
-fn export_stores_spans_from_two_services_with_parent_links() {
-    let sink = start();
+/// Posts [`two_service_trace`] and checks the OTLP answer to a fully accepted export.
+fn export_accepted(addr: SocketAddr) {
     let response = post(
-        sink.addr,
+        addr,
         "/v1/traces",
         "application/x-protobuf",
         &two_service_trace(),
@@ -38,8 +37,43 @@ fn export_stores_spans_from_two_services_with_parent_links() {
     let decoded =
         ExportTraceServiceResponse::decode(&response.body[..]).expect("protobuf response");
     assert_eq!(decoded.partial_success, None);
+}
+
+#[test]
+fn a_discarding_sink_accepts_and_counts_but_keeps_nothing() {
+    let sink = OtlpSink::start_in_background_with_store(any_port(), SpanStore::discarding())
+        .expect("sink starts");
+    for _ in 0..2 {
+        export_accepted(sink.addr);
+    }
+    assert!(sink.store.is_discarding());
+    assert_eq!(sink.store.received(), 6, "two exports of three spans");
+    assert_eq!(sink.store.span_count(), 0);
+    assert!(sink.store.trace(TRACE_ID).is_empty());
+    assert_eq!(
+        get(sink.addr, &format!("/api/traces/{TRACE_ID}")).status,
+        404
+    );
+    assert!(get(sink.addr, "/")
+        .text()
+        .contains("6 spans received, none kept"));
+    // Garbage is still refused: discarding is not "accept anything".
+    let response = post(
+        sink.addr,
+        "/v1/traces",
+        "application/x-protobuf",
+        b"\xff\xff",
+    );
+    assert_eq!(response.status, 400, "{}", response.text());
+}
+
+#[test]
+fn export_stores_spans_from_two_services_with_parent_links() {
+    let sink = start();
+    export_accepted(sink.addr);
 
     assert_eq!(sink.store.span_count(), 3);
+    assert_eq!(sink.store.received(), 3);
     let spans = sink.store.trace(TRACE_ID);
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(

@@ -1,16 +1,22 @@
-//! The server side: root span with W3C extraction, the request-duration histogram, `/metrics`.
-//!
-//! In an actix `App`, wrap [`ServerMetrics`] first and [`tracing_logger`] second (the last
-//! `wrap` is outermost), so the histogram's exemplar is the request's root span:
+//! The server side: one middleware for the root span (parented on an incoming `traceparent`) and
+//! the request-duration histogram whose exemplar is that span, plus `/metrics`.
 //!
 //! ```no_run
 //! # use actix_web::App;
 //! let registry = telemetry::Registry::default();
 //! let app = App::new()
-//!     .wrap(telemetry::http::ServerMetrics::new(&registry))
-//!     .wrap(telemetry::http::tracing_logger())
+//!     .wrap(telemetry::http::RequestTelemetry::new(&registry))
 //!     .service(telemetry::http::metrics_endpoint(registry.clone()));
 //! ```
+//!
+//! Why not `tracing-actix-web`: its root span carries sixteen fields (a UUID request id, the
+//! trace id as a string, connection info parsed from `Forwarded` headers, the user agent…) and
+//! enters the span on every poll of the response body, and it asks for the matched route before
+//! routing, which runs actix's whole matcher (regexes included) once more per request. Profiled
+//! under load, that root span was the largest single cost of a traced request
+//! (docs/BENCHMARKS.md). Here the route is read after routing, from what the router recorded,
+//! and feeds the span name, `http.route` and the histogram label; the span carries the stable
+//! HTTP semantic conventions and nothing else.
 
 use std::future::{ready, Ready};
 use std::rc::Rc;
@@ -19,10 +25,15 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{web, Error, HttpMessage, HttpResponse};
+use actix_web::http::header::{HeaderMap, CONTENT_TYPE};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, Error, HttpResponse};
 use futures_util::future::LocalBoxFuture;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpan, TracingLogger};
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::TraceContextExt;
+use tracing::field::Empty;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::{
     HistogramFamily, Registry, SpanIds, HTTP_DURATION_BUCKETS, OPENMETRICS_CONTENT_TYPE,
@@ -32,19 +43,23 @@ use crate::metrics::{
 /// paths cannot create unbounded series.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// The root span of every request, parented on an incoming `traceparent`.
-pub fn tracing_logger() -> TracingLogger<DefaultRootSpanBuilder> {
-    TracingLogger::default()
-}
-
-/// Records `http_server_request_duration_seconds{http_request_method,http_route,
-/// http_response_status_code}` with the root span as exemplar.
+/// The root span of every request, and
+/// `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
+/// with that span as exemplar.
+///
+/// Wrap it last (outermost) so that the span and the measured duration cover every other
+/// middleware. The span is a `tracing` span named `HTTP request`, exported as
+/// `{method} {route}` (or `{method}` when no route matched) with kind `server` and the
+/// attributes `http.request.method`, `http.route`, `url.path`, `client.address`,
+/// `http.response.status_code`, and for 5xx responses `error.type` (the status code),
+/// `exception.message` and status `ERROR`. Handlers record their own attributes on it through
+/// `tracing::Span::current()`.
 #[derive(Clone)]
-pub struct ServerMetrics {
+pub struct RequestTelemetry {
     durations: Arc<HistogramFamily>,
 }
 
-impl ServerMetrics {
+impl RequestTelemetry {
     pub fn new(registry: &Registry) -> Self {
         Self {
             durations: registry.histogram(
@@ -61,31 +76,31 @@ impl ServerMetrics {
     }
 }
 
-impl<S, B> Transform<S, ServiceRequest> for ServerMetrics
+impl<S, B> Transform<S, ServiceRequest> for RequestTelemetry
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<B>;
     type Error = Error;
-    type Transform = ServerMetricsMiddleware<S>;
+    type Transform = RequestTelemetryMiddleware<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(ServerMetricsMiddleware {
+        ready(Ok(RequestTelemetryMiddleware {
             service: Rc::new(service),
             durations: Arc::clone(&self.durations),
         }))
     }
 }
 
-pub struct ServerMetricsMiddleware<S> {
+pub struct RequestTelemetryMiddleware<S> {
     service: Rc<S>,
     durations: Arc<HistogramFamily>,
 }
 
-impl<S, B> Service<ServiceRequest> for ServerMetricsMiddleware<S>
+impl<S, B> Service<ServiceRequest> for RequestTelemetryMiddleware<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
@@ -98,55 +113,128 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
+        let method = method_label(req.method());
+        let span = root_span(&req, method);
+        let fut = span.in_scope(|| self.service.call(req));
         let durations = Arc::clone(&self.durations);
-        let fut = self.service.call(req);
+        let fut = fut.instrument(span);
         Box::pin(async move {
-            let result = fut.await;
+            let mut fut = std::pin::pin!(fut);
+            let result = fut.as_mut().await;
             let elapsed = started.elapsed().as_secs_f64();
-            match &result {
+            let span = fut.span();
+            let (route, status) = match &result {
                 Ok(res) => {
-                    let req = res.request();
-                    let route = req.match_pattern();
-                    let status = res.status();
-                    let root = req.extensions().get::<RootSpan>().cloned();
-                    record(
-                        &durations,
-                        req.method().as_str(),
-                        route.as_deref(),
-                        status.as_str(),
-                        elapsed,
-                        root,
-                    );
+                    // After routing, actix answers this from the route it recorded; called
+                    // before, it would run the whole matcher (regexes included) a second time.
+                    let route = res.request().match_pattern();
+                    if let Some(route) = &route {
+                        name_after_route(span, method, route);
+                        span.record("http.route", route.as_str());
+                    }
+                    (
+                        route,
+                        record_outcome(span, res.status(), res.response().error()),
+                    )
                 }
                 // An error that escaped every handler: actix turns it into a response later,
                 // with the status the error itself reports.
-                Err(e) => {
-                    let status = e.as_response_error().status_code();
-                    record(&durations, "_OTHER", None, status.as_str(), elapsed, None);
-                }
-            }
+                Err(e) => (
+                    None,
+                    record_outcome(span, e.as_response_error().status_code(), Some(e)),
+                ),
+            };
+            durations
+                .get(&[
+                    method,
+                    route.as_deref().unwrap_or(UNMATCHED_ROUTE),
+                    status.as_str(),
+                ])
+                // Called only when the histogram wants an exemplar (a few times per bucket and
+                // scrape interval), so tracing's registry lookup is off the common path.
+                .observe_with(elapsed, || SpanIds::of_span(span));
             result
         })
     }
 }
 
-fn record(
-    durations: &HistogramFamily,
-    method: &str,
-    route: Option<&str>,
-    status: &str,
-    seconds: f64,
-    root: Option<RootSpan>,
-) {
-    // Unknown methods share one value for the same reason unmatched routes do.
-    let method = match method {
-        "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" => method,
+/// Named `{method}` until the route is known: semantic conventions name a server span
+/// `{method} {route}`, or `{method}` alone when no route matched (the raw path would make every
+/// URL its own span name).
+fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "HTTP request",
+        otel.name = method,
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = method,
+        http.route = Empty,
+        url.path = req.path(),
+        // The TCP peer, not a `Forwarded` header a client can write: the address that really
+        // connected (behind a proxy, the proxy).
+        client.address = req.peer_addr().map(|a| tracing::field::display(a.ip())),
+        http.response.status_code = Empty,
+        error.type = Empty,
+        exception.message = Empty,
+    );
+    if !span.is_disabled() {
+        let parent = opentelemetry::global::get_text_map_propagator(|p| {
+            p.extract(&HeaderExtractor(req.headers()))
+        });
+        // Fails only without the OpenTelemetry layer (OTEL_SDK_DISABLED=true): then there is
+        // no trace to join.
+        let _ = span.set_parent(parent);
+    }
+    span
+}
+
+/// `{method} {route}`. Through the OpenTelemetry span itself: once a span has started (on its
+/// first entry), tracing-opentelemetry applies recorded attributes and status to it but no
+/// longer a recorded `otel.name`.
+fn name_after_route(span: &tracing::Span, method: &str, route: &str) {
+    let cx = span.context();
+    let otel_span = cx.span();
+    if otel_span.is_recording() {
+        otel_span.update_name(format!("{method} {route}"));
+    }
+}
+
+fn record_outcome(span: &tracing::Span, status: StatusCode, error: Option<&Error>) -> StatusCode {
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    // Semantic conventions: a server span is an error for 5xx only; a 4xx is the client's.
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+        span.record("error.type", status.as_str());
+        if let Some(e) = error {
+            span.record("exception.message", tracing::field::display(e));
+        }
+    }
+    status
+}
+
+/// Unknown methods share one value, for the same reason unmatched routes do.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
         _ => "_OTHER",
-    };
-    let h = durations.get(&[method, route.unwrap_or(UNMATCHED_ROUTE), status]);
-    match root {
-        Some(root) => h.observe_with(seconds, || SpanIds::of_span(&root)),
-        None => h.observe(seconds),
+    }
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
     }
 }
 

@@ -44,7 +44,7 @@ where
             .with_tracked_inactivity(false)
             .with_threads(false)
             // `code.*` and `target` attributes on every span: four more attributes to build,
-            // convert and export per span, naming tracing-actix-web's and this crate's source
+            // convert and export per span, naming the telemetry crate's middleware
             // rather than the service's (docs/BENCHMARKS.md).
             .with_location(false)
             .with_target(false)

@@ -44,5 +44,4 @@ pub use metrics::Registry;
 // Callers use these re-exports so that the whole workspace shares exactly one version of each.
 pub use opentelemetry;
 pub use opentelemetry_sdk;
-pub use tracing_actix_web;
 pub use tracing_opentelemetry;

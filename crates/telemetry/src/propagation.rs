@@ -1,7 +1,7 @@
 //! W3C trace context across process boundaries.
 //!
-//! Incoming: `tracing-actix-web` (feature `opentelemetry_0_32`) extracts `traceparent` with the
-//! global propagator that [`crate::init`] installs and makes it the root span's parent.
+//! Incoming: [`crate::http::RequestTelemetry`] extracts `traceparent` with the global propagator
+//! that [`crate::init`] installs and makes it the root span's parent.
 //! Outgoing: [`inject`] writes the context of a given span into a request's headers; the
 //! [`crate::TracedClient`] calls it with the client span, so the next service's server span is
 //! that client span's child.

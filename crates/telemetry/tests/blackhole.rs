@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{test, web, App, HttpResponse};
 use telemetry::config::{BatchSettings, OtlpProtocol, SamplerChoice, TraceExport};
-use telemetry::http::{metrics_endpoint, tracing_logger, ServerMetrics};
+use telemetry::http::{metrics_endpoint, RequestTelemetry};
 use telemetry::{LogFormat, Registry, TelemetryConfig};
 
 #[actix_web::test]
@@ -38,8 +38,7 @@ async fn a_blackholed_collector_never_delays_requests() {
     let registry = Registry::default();
     let app = test::init_service(
         App::new()
-            .wrap(ServerMetrics::new(&registry))
-            .wrap(tracing_logger())
+            .wrap(RequestTelemetry::new(&registry))
             .route(
                 "/ping",
                 web::get().to(|| async { HttpResponse::Ok().finish() }),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use actix_web::{test, web, App, HttpResponse};
 use otlp_sink::OtlpSink;
-use telemetry::http::{metrics_endpoint, tracing_logger, ServerMetrics};
+use telemetry::http::{metrics_endpoint, RequestTelemetry};
 use telemetry::{Registry, TelemetryConfig};
 
 #[derive(Clone, Default)]
@@ -57,13 +57,20 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
     let registry = Registry::new(Duration::from_secs(600));
     let app = test::init_service(
         App::new()
-            .wrap(ServerMetrics::new(&registry))
-            .wrap(tracing_logger())
+            .wrap(RequestTelemetry::new(&registry))
             .route(
                 "/jobs/{id}",
                 web::get().to(|| async {
                     tracing::info!("handling work");
                     HttpResponse::Ok().finish()
+                }),
+            )
+            .route(
+                "/broken",
+                web::post().to(|| async {
+                    Err::<HttpResponse, _>(actix_web::error::ErrorInternalServerError(
+                        "the disk is on fire",
+                    ))
                 }),
             )
             .service(metrics_endpoint(registry.clone())),
@@ -139,6 +146,79 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
     assert!(sink.store.trace(&unsampled_trace).is_empty());
 
     independent_parser_accepts(&text);
+
+    // The root span's shape: `{method} {route}`, the stable HTTP attributes, the TCP peer as
+    // `client.address`, error status for 5xx only; `{method}` alone and the `unmatched` label
+    // when no route matched.
+    let sink = &sink;
+    let peer: std::net::SocketAddr = "192.0.2.7:4711".parse().unwrap();
+    let send = |method: actix_web::http::Method, uri: &str| {
+        let trace = random_hex(16);
+        let req = test::TestRequest::default()
+            .method(method)
+            .uri(uri)
+            .peer_addr(peer)
+            .insert_header(("traceparent", format!("00-{trace}-{}-01", random_hex(8))))
+            .to_request();
+        (trace, req)
+    };
+    let server_span = |trace: String| async move {
+        let spans = sink
+            .store
+            .wait_for_trace(&trace, |s| !s.is_empty(), Duration::from_secs(5))
+            .await;
+        spans
+            .into_iter()
+            .find(|s| s.kind == "server")
+            .expect("server span exported")
+    };
+
+    let (trace, req) = send(actix_web::http::Method::GET, "/jobs/42?verbose=1");
+    assert_eq!(test::call_service(&app, req).await.status(), 200);
+    let ok = server_span(trace).await;
+    assert_eq!(ok.name, "GET /jobs/{id}");
+    assert_eq!(ok.attributes["http.request.method"], "GET");
+    assert_eq!(ok.attributes["http.route"], "/jobs/{id}");
+    assert_eq!(ok.attributes["url.path"], "/jobs/42");
+    assert_eq!(ok.attributes["client.address"], "192.0.2.7");
+    assert_eq!(ok.attributes["http.response.status_code"], 200);
+    assert_eq!(ok.status_code, "unset");
+    assert!(!ok.attributes.contains_key("error.type"), "{ok:?}");
+
+    let (trace, req) = send(actix_web::http::Method::POST, "/broken");
+    assert_eq!(test::call_service(&app, req).await.status(), 500);
+    let failed = server_span(trace).await;
+    assert_eq!(failed.name, "POST /broken");
+    assert_eq!(failed.attributes["http.response.status_code"], 500);
+    assert_eq!(failed.attributes["error.type"], "500");
+    assert_eq!(
+        failed.attributes["exception.message"],
+        "the disk is on fire"
+    );
+    assert_eq!(failed.status_code, "error");
+
+    let (trace, req) = send(actix_web::http::Method::GET, "/no/such/page");
+    assert_eq!(test::call_service(&app, req).await.status(), 404);
+    let unmatched = server_span(trace).await;
+    assert_eq!(unmatched.name, "GET");
+    assert!(
+        !unmatched.attributes.contains_key("http.route"),
+        "{unmatched:?}"
+    );
+    assert_eq!(unmatched.attributes["http.response.status_code"], 404);
+    assert_eq!(
+        unmatched.status_code, "unset",
+        "a 4xx is the client's error"
+    );
+
+    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    for series in [
+        "http_request_method=\"POST\",http_route=\"/broken\",http_response_status_code=\"500\",le=\"+Inf\"} 1",
+        "http_request_method=\"GET\",http_route=\"unmatched\",http_response_status_code=\"404\",le=\"+Inf\"} 1",
+    ] {
+        assert!(text.contains(series), "missing {series} in:\n{text}");
+    }
 }
 
 /// Python's `prometheus_client` OpenMetrics parser is strict (EOF marker, exemplar syntax,

@@ -2,8 +2,8 @@
 //!
 //! `GET /api/v1/products` pages through the catalogue in id order (opaque keyset cursor);
 //! `GET /api/v1/products/{id}` returns one product. Both read through a cache — Redis when
-//! `REDIS_URL` is set, a bounded in-process map otherwise — whose every operation is a client span
-//! and is counted in `webstore_catalog_cache_requests_total{result="hit"|"miss"|"error"}`. A
+//! `REDIS_URL` is set, a bounded in-process map otherwise. Every Redis command is a client span;
+//! every lookup sets `webstore.cache.result` on the server span and is counted in `webstore_catalog_cache_requests_total{result="hit"|"miss"|"error"}`. A
 //! broken Redis costs a database read, never a failed request, and never fails `/readyz`.
 //!
 //! # Layout

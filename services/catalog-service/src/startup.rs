@@ -85,8 +85,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(service_kit::app::security_headers())
-                .wrap(telemetry::http::ServerMetrics::new(&registry))
-                .wrap(telemetry::http::tracing_logger())
+                .wrap(telemetry::http::RequestTelemetry::new(&registry))
                 .configure(service_kit::app::common(registry.clone(), openapi.clone()))
                 .app_data(catalog.clone())
                 .configure(routes::configure)

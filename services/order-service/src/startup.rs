@@ -105,8 +105,7 @@ impl Application {
                     routes::middleware::cors_errors_as_problems,
                 ))
                 .wrap(service_kit::app::security_headers())
-                .wrap(telemetry::http::ServerMetrics::new(&app_registry))
-                .wrap(telemetry::http::tracing_logger())
+                .wrap(telemetry::http::RequestTelemetry::new(&app_registry))
                 .app_data(state.clone())
                 .configure(routes::configure)
                 .configure(service_kit::app::common(

@@ -42,7 +42,7 @@ impl Application {
         // Everything shared is created here, once, outside the per-worker factory below: the
         // faults and the RNG must be one per process, not one per worker.
         let registry = telemetry::Registry::new(settings.telemetry.exemplar_max_age);
-        let server_metrics = telemetry::http::ServerMetrics::new(&registry);
+        let request_telemetry = telemetry::http::RequestTelemetry::new(&registry);
         let faults = FaultSwitch::new(Faults::default());
         let gateway = web::Data::new(Gateway::new(
             ChargeStore::new(db.clone()),
@@ -59,8 +59,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(service_kit::app::security_headers())
-                .wrap(server_metrics.clone())
-                .wrap(telemetry::http::tracing_logger())
+                .wrap(request_telemetry.clone())
                 .app_data(gateway.clone())
                 .app_data(fault_switch.clone());
             if let Some(token) = &admin_token {

@@ -149,11 +149,13 @@ impl Catalog {
             Ok(Some(json)) => match serde_json::from_str(&json) {
                 Ok(value) => {
                     self.metrics.hit.inc();
+                    record_cache_result("hit");
                     return Ok(Some(value));
                 }
                 // Written by an older version, or corrupted: replace it.
                 Err(e) => {
                     self.metrics.error.inc();
+                    record_cache_result("error");
                     tracing::warn!(
                         cache.key = key,
                         error = &e as &dyn std::error::Error,
@@ -161,9 +163,13 @@ impl Catalog {
                     );
                 }
             },
-            Ok(None) => self.metrics.miss.inc(),
+            Ok(None) => {
+                self.metrics.miss.inc();
+                record_cache_result("miss");
+            }
             Err(e) => {
                 self.metrics.error.inc();
+                record_cache_result("error");
                 self.log_cache_error("cache read failed; reading from the database", &e);
                 // The cache just failed; a write would most likely fail too and cost a timeout.
                 write_back = false;
@@ -202,4 +208,12 @@ impl Catalog {
             ),
         }
     }
+}
+
+/// `webstore.cache.result` on the enclosing span (the request's server span): an attribute
+/// added to a span that exists anyway, instead of a span of its own. Without the OpenTelemetry
+/// layer (`OTEL_SDK_DISABLED=true`) this does nothing.
+fn record_cache_result(result: &'static str) {
+    use telemetry::tracing_opentelemetry::OpenTelemetrySpanExt;
+    tracing::Span::current().set_attribute("webstore.cache.result", result);
 }

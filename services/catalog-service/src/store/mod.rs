@@ -3,7 +3,7 @@
 //!
 //! - [`entity`]: the sea-orm entity for `products`.
 //! - [`migrations`]: schema and seed data, for SQLite and Postgres alike.
-//! - [`cache`]: the [`Cache`] (Redis or in-process), each operation in its own span.
+//! - [`cache`]: the [`Cache`] (Redis or in-process), Redis commands as client spans.
 //! - [`catalog`]: [`Catalog`], the read-through path (cache → database → cache) and its metric.
 
 pub mod cache;

@@ -88,6 +88,11 @@ async fn redis_second_get_is_a_hit_with_a_redis_client_span() {
         .unwrap_or_else(|| panic!("no Redis GET span:\n{}", describe(&spans)));
     assert_eq!(get.attribute_str("db.operation.name"), Some("GET"));
     assert_eq!(get.attribute_str("webstore.cache.result"), Some("hit"));
+    let server = spans
+        .iter()
+        .find(|s| s.kind == "server")
+        .unwrap_or_else(|| panic!("no server span:\n{}", describe(&spans)));
+    assert_eq!(server.attribute_str("webstore.cache.result"), Some("hit"));
     assert!(get.attribute_str("server.address").is_some(), "{get:?}");
     assert!(get.attribute("server.port").is_some(), "{get:?}");
     assert!(
