@@ -83,7 +83,7 @@ async fn export_traces(
             .flat_map(|r| &r.scope_spans)
             .map(|s| s.spans.len() as u64)
             .sum();
-        store.count_discarded(spans);
+        store.count_received(spans);
         return HttpResponse::Ok()
             .content_type(PROTOBUF)
             .body(ExportTraceServiceResponse::default().encode_to_vec());

@@ -157,8 +157,8 @@ impl SpanStore {
         self.inner.received.load(Relaxed)
     }
 
-    /// Counts `n` spans as received without decoding them (a discarding store's fast path).
-    pub fn count_discarded(&self, n: u64) {
+    /// Counts `n` spans as received (a discarding store's fast path calls it without decoding).
+    pub fn count_received(&self, n: u64) {
         self.inner.received.fetch_add(n, Relaxed);
     }
 
@@ -178,13 +178,13 @@ impl SpanStore {
     /// Stores spans, evicting the oldest received once the bound is reached.
     pub fn insert(&self, spans: impl IntoIterator<Item = StoredSpan>) {
         if self.inner.discard {
-            self.count_discarded(spans.into_iter().count() as u64);
+            self.count_received(spans.into_iter().count() as u64);
             return;
         }
         {
             let mut state = self.state();
+            let first_seq = state.next_seq;
             for span in spans {
-                self.inner.received.fetch_add(1, Relaxed);
                 if state.spans.len() >= self.inner.max_spans {
                     state.evict_oldest();
                 }
@@ -198,6 +198,7 @@ impl SpanStore {
                     .push_back(seq);
                 state.spans.push_back(Entry { seq, span });
             }
+            self.count_received(state.next_seq - first_seq);
         }
         self.inner.inserted.notify_waiters();
     }
