@@ -15,10 +15,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 
-use crate::decode::decode_request;
+use crate::ingest::receive;
 use crate::store::SpanStore;
 
 struct Receiver {
@@ -31,15 +31,10 @@ impl TraceService for Receiver {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let decoded = decode_request(request.into_inner());
-        self.store.insert(decoded.spans);
-        let partial_success = (decoded.rejected > 0).then(|| ExportTracePartialSuccess {
-            rejected_spans: decoded.rejected as i64,
-            error_message: decoded.first_error.unwrap_or_default(),
-        });
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success,
-        }))
+        Ok(tonic::Response::new(receive(
+            &self.store,
+            request.into_inner(),
+        )))
     }
 }
 

@@ -42,6 +42,7 @@
 
 pub mod decode;
 pub mod grpc;
+pub mod ingest;
 pub mod routes;
 pub mod server;
 pub mod span;

@@ -1,18 +1,16 @@
 //! The HTTP surface: OTLP/HTTP ingest plus a small JSON and text API for looking at traces.
 //!
-//! Handlers are thin: decode with [`crate::decode`], store in [`SpanStore`], render with
+//! Handlers are thin: ingest with [`crate::ingest`], query [`SpanStore`], render with
 //! [`mod@crate::waterfall`] / [`TraceSummary`].
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{web, HttpRequest, HttpResponse};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message as _;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::decode::decode_request;
+use crate::ingest::receive;
 use crate::store::{normalize_id, SpanStore};
 use crate::summary::TraceSummary;
 use crate::waterfall::waterfall;
@@ -76,31 +74,9 @@ async fn export_traces(
             )
         }
     };
-    if store.is_discarding() {
-        let spans = export
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len() as u64)
-            .sum();
-        store.count_received(spans);
-        return HttpResponse::Ok()
-            .content_type(PROTOBUF)
-            .body(ExportTraceServiceResponse::default().encode_to_vec());
-    }
-    let decoded = decode_request(export);
-    store.insert(decoded.spans);
-    // Per the OTLP spec, an all-accepted export answers with an empty message; rejected spans
-    // are reported through `partial_success` with a 200, not as an HTTP error.
-    let response = ExportTraceServiceResponse {
-        partial_success: (decoded.rejected > 0).then(|| ExportTracePartialSuccess {
-            rejected_spans: i64::try_from(decoded.rejected).unwrap_or(i64::MAX),
-            error_message: decoded.first_error.unwrap_or_default(),
-        }),
-    };
     HttpResponse::Ok()
         .content_type(PROTOBUF)
-        .body(response.encode_to_vec())
+        .body(receive(&store, export).encode_to_vec())
 }
 
 #[derive(Deserialize)]

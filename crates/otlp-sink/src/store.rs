@@ -122,26 +122,22 @@ impl SpanStore {
 
     /// A store keeping at most `max_spans` spans (at least one).
     pub fn with_max_spans(max_spans: usize) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                state: Mutex::new(State::default()),
-                inserted: Notify::new(),
-                max_spans: max_spans.max(1),
-                discard: false,
-                received: AtomicU64::new(0),
-            }),
-        }
+        Self::build(max_spans.max(1), false)
     }
 
     /// A store that keeps no span: [`insert`](Self::insert) only counts them, so queries find
     /// nothing. For load tests, where the receiver should cost as little as possible.
     pub fn discarding() -> Self {
+        Self::build(1, true)
+    }
+
+    fn build(max_spans: usize, discard: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
                 inserted: Notify::new(),
-                max_spans: 1,
-                discard: true,
+                max_spans,
+                discard,
                 received: AtomicU64::new(0),
             }),
         }

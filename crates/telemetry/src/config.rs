@@ -180,7 +180,7 @@ pub struct BatchSettings {
 /// processor's thread in one go, about 3 µs of CPU per span here, so a 512-span batch is a
 /// burst of ≈ 1.7 ms that requests sharing the core wait behind. Measured with `wrk` against
 /// the catalog on one core (docs/BENCHMARKS.md): 128 halves the telemetry-on p99 (4.4 → 2.1 –
-/// 2.7 ms) at the same throughput; 64 starts to cost throughput.
+/// 2.8 ms) at the same throughput; 64 starts to cost throughput.
 pub const DEFAULT_MAX_EXPORT_BATCH_SIZE: usize = 128;
 
 /// The sampler named by `OTEL_TRACES_SAMPLER`, kept as data so it can be printed and compared.

@@ -52,8 +52,9 @@ pub const UNMATCHED_ROUTE: &str = "unmatched";
 /// `{method} {route}` (or `{method}` when no route matched) with kind `server` and the
 /// attributes `http.request.method`, `http.route`, `url.path`, `client.address`,
 /// `http.response.status_code`, and for 5xx responses `error.type` (the status code),
-/// `exception.message` and status `ERROR`. Handlers record their own attributes on it through
-/// `tracing::Span::current()`.
+/// `exception.message` and status `ERROR`. Inside a handler it is `tracing::Span::current()`;
+/// attributes it does not declare are added with `OpenTelemetrySpanExt::set_attribute` (as the
+/// catalog does with `webstore.cache.result`).
 #[derive(Clone)]
 pub struct RequestTelemetry {
     durations: Arc<HistogramFamily>,
@@ -123,13 +124,16 @@ where
             let result = fut.as_mut().await;
             let elapsed = started.elapsed().as_secs_f64();
             let span = fut.span();
+            // The one lookup of the OpenTelemetry span per request: for the name and, when the
+            // histogram picks this observation, the exemplar. Empty without the layer.
+            let cx = span.context();
             let (route, status) = match &result {
                 Ok(res) => {
                     // After routing, actix answers this from the route it recorded; called
                     // before, it would run the whole matcher (regexes included) a second time.
                     let route = res.request().match_pattern();
                     if let Some(route) = &route {
-                        name_after_route(span, method, route);
+                        name_after_route(&cx, method, route);
                         span.record("http.route", route.as_str());
                     }
                     (
@@ -150,9 +154,7 @@ where
                     route.as_deref().unwrap_or(UNMATCHED_ROUTE),
                     status.as_str(),
                 ])
-                // Called only when the histogram wants an exemplar (a few times per bucket and
-                // scrape interval), so tracing's registry lookup is off the common path.
-                .observe_with(elapsed, || SpanIds::of_span(span));
+                .observe_with(elapsed, || SpanIds::from_context(cx.span().span_context()));
             result
         })
     }
@@ -191,8 +193,7 @@ fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
 /// `{method} {route}`. Through the OpenTelemetry span itself: once a span has started (on its
 /// first entry), tracing-opentelemetry applies recorded attributes and status to it but no
 /// longer a recorded `otel.name`.
-fn name_after_route(span: &tracing::Span, method: &str, route: &str) {
-    let cx = span.context();
+fn name_after_route(cx: &opentelemetry::Context, method: &str, route: &str) {
     let otel_span = cx.span();
     if otel_span.is_recording() {
         otel_span.update_name(format!("{method} {route}"));

@@ -13,19 +13,29 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// `GET url` as JSON, naming the URL when it fails.
+async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?
+        .json()
+        .await
+        .with_context(|| format!("GET {url}: the answer is not JSON"))
+}
+
 /// `GET /api/v1/query?query=…` at the current time.
 pub async fn query(
     client: &reqwest::Client,
     base: &str,
     expr: &str,
 ) -> anyhow::Result<Vec<Sample>> {
-    let body: Value = client
-        .get(format!("{base}/api/v1/query?query={}", url_encode(expr)))
-        .send()
-        .await?
-        .json()
-        .await
-        .context("query answer is not JSON")?;
+    let body = get_json(
+        client,
+        &format!("{base}/api/v1/query?query={}", url_encode(expr)),
+    )
+    .await?;
     if body["status"] != "success" {
         bail!(
             "query failed: {} {}",
@@ -72,12 +82,7 @@ pub fn url_encode(value: &str) -> String {
 
 /// Metric names of every series Prometheus holds (`/api/v1/label/__name__/values`).
 pub async fn series_names(client: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
-    let body: Value = client
-        .get(format!("{base}/api/v1/label/__name__/values"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let body = get_json(client, &format!("{base}/api/v1/label/__name__/values")).await?;
     Ok(body["data"]
         .as_array()
         .into_iter()
@@ -92,12 +97,7 @@ pub async fn alert_states(
     base: &str,
     alertname: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let body: Value = client
-        .get(format!("{base}/api/v1/alerts"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let body = get_json(client, &format!("{base}/api/v1/alerts")).await?;
     Ok(body["data"]["alerts"]
         .as_array()
         .into_iter()
@@ -109,12 +109,7 @@ pub async fn alert_states(
 
 /// Rule-evaluation errors Prometheus reports (`/api/v1/rules`, `lastError`), as `name: error`.
 pub async fn rule_errors(client: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
-    let body: Value = client
-        .get(format!("{base}/api/v1/rules"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let body = get_json(client, &format!("{base}/api/v1/rules")).await?;
     let mut out = Vec::new();
     for group in body["data"]["groups"].as_array().into_iter().flatten() {
         for rule in group["rules"].as_array().into_iter().flatten() {
@@ -131,12 +126,7 @@ pub async fn rule_errors(client: &reqwest::Client, base: &str) -> anyhow::Result
 
 /// Number of rules Prometheus has loaded.
 pub async fn loaded_rule_count(client: &reqwest::Client, base: &str) -> anyhow::Result<usize> {
-    let body: Value = client
-        .get(format!("{base}/api/v1/rules"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let body = get_json(client, &format!("{base}/api/v1/rules")).await?;
     Ok(body["data"]["groups"]
         .as_array()
         .into_iter()
