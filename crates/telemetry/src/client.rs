@@ -13,7 +13,7 @@ use crate::propagation::Propagation;
 ///
 /// Each call gets a client span (`otel.kind = client`, named `{method} {url template}`) whose
 /// context is injected into the request with the handle's propagators (`traceparent`,
-/// `baggage`), so the callee's server span is its child.
+/// `baggage`; nothing with `OTEL_PROPAGATORS=none`), so the callee's server span is its child.
 /// The span ends when the response headers arrive, and the measured duration is returned with
 /// the span's ids, so a caller can put the same value and exemplar on a business histogram.
 /// Cheap to clone (one connection pool).

@@ -68,6 +68,11 @@ pub struct TelemetryArgs {
     #[arg(long, env = "OTEL_SDK_DISABLED", value_name = "OTEL_SDK_DISABLED")]
     otel_sdk_disabled: Option<String>,
 
+    /// Context propagation in and out, comma-separated: `tracecontext`, `baggage` (default:
+    /// both), or `none`. b3, jaeger, xray and ottrace are not built in.
+    #[arg(long, env = "OTEL_PROPAGATORS", value_name = "OTEL_PROPAGATORS")]
+    otel_propagators: Option<String>,
+
     /// Extra resource attributes, `key=value,…` (percent-decoding is not applied).
     #[arg(
         long,
@@ -319,6 +324,8 @@ impl TelemetryConfig {
             }
         };
         let exemplar_max_age = parse_duration("EXEMPLAR_MAX_AGE", &args.exemplar_max_age)?;
+        let propagators = Propagators::parse(args.otel_propagators.as_deref())
+            .map_err(|message| invalid("OTEL_PROPAGATORS", message))?;
         // Validate the filter now so that a typo fails start-up with the variable's name.
         tracing_subscriber::EnvFilter::try_new(&args.rust_log)
             .map_err(|e| invalid("RUST_LOG", e.to_string()))?;
@@ -349,7 +356,7 @@ impl TelemetryConfig {
                 sampler,
                 batch,
             }),
-            propagators: Propagators::default(),
+            propagators,
             log_filter: args.rust_log.clone(),
             log_format,
             exemplar_max_age,
@@ -566,6 +573,20 @@ mod tests {
     }
 
     #[test]
+    fn propagators_default_to_tracecontext_and_baggage_and_none_turns_them_off() {
+        let propagators = |flags: &[&str]| config(flags).unwrap().propagators;
+        assert_eq!(propagators(&[]), Propagators::default());
+        assert_eq!(
+            propagators(&["--otel-propagators", "none"]),
+            Propagators::NONE
+        );
+        assert_eq!(
+            TelemetryConfig::testing("svc", "1", "http://127.0.0.1:1/v1/traces").propagators,
+            Propagators::default()
+        );
+    }
+
+    #[test]
     fn help_lists_every_variable() {
         use clap::CommandFactory;
         let help = Cli::command().render_long_help().to_string();
@@ -577,6 +598,7 @@ mod tests {
             "OTEL_TRACES_SAMPLER",
             "OTEL_TRACES_SAMPLER_ARG",
             "OTEL_SDK_DISABLED",
+            "OTEL_PROPAGATORS",
             "OTEL_RESOURCE_ATTRIBUTES",
             "OTEL_BSP_SCHEDULE_DELAY",
             "OTEL_BSP_MAX_QUEUE_SIZE",
@@ -632,6 +654,8 @@ mod tests {
             (&["--otel-sdk-disabled", "yes"][..], "OTEL_SDK_DISABLED"),
             (&["--log-format", "xml"][..], "LOG_FORMAT"),
             (&["--exemplar-max-age", "ten"][..], "EXEMPLAR_MAX_AGE"),
+            (&["--otel-propagators", "b3"][..], "OTEL_PROPAGATORS"),
+            (&["--otel-propagators", "w3c"][..], "OTEL_PROPAGATORS"),
             (
                 &["--otel-exporter-otlp-endpoint", "collector:4318"][..],
                 "OTEL_EXPORTER_OTLP_ENDPOINT",

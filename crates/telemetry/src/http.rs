@@ -44,7 +44,7 @@ const UNMATCHED_ROUTE: &str = "unmatched";
 ///
 /// Wrap it last (outermost) so that the span and the measured duration cover every other
 /// middleware. The span's parent is the context the request's headers carry, read with the
-/// handle's propagators.
+/// handle's propagators (`OTEL_PROPAGATORS`; `none`: every request starts a trace).
 ///
 /// The span is a `tracing` span named `HTTP request`, exported as `{method} {route}` (or
 /// `{method}` when no route matched) with kind `server` and the attributes `http.request.method`, `http.route`, `url.path`, `client.address`,

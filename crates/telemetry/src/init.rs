@@ -17,7 +17,7 @@ use crate::pipeline::CountingExporter;
 
 /// Sets the process up and returns its [`Telemetry`] handle: the global `tracing` subscriber
 /// (JSON or pretty logs on stdout, filtered by `RUST_LOG`), unless `OTEL_SDK_DISABLED=true` the
-/// OTLP span pipeline, and the W3C propagators (also installed as the global
+/// OTLP span pipeline, and the `OTEL_PROPAGATORS` propagators (also installed as the global
 /// propagator).
 ///
 /// Call once, early in `main`, inside the async runtime (the gRPC exporter's channel runs on

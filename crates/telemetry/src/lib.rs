@@ -26,7 +26,7 @@
 //! - `config`: [`TelemetryArgs`] (every variable also a flag) → validated [`TelemetryConfig`].
 //! - `init` + `guard`: the tracing subscriber, the OTLP span pipeline and its shutdown flush.
 //! - `handle`: [`Telemetry`], the handle `init` returns and everything it hands out.
-//! - `propagation`: W3C trace context and baggage: extraction from requests, injection into calls.
+//! - `propagation`: `OTEL_PROPAGATORS`, extraction from requests, injection into calls.
 //! - `http`: the request middleware (root span + server duration histogram) and `/metrics`.
 //! - `client`: the traced outgoing HTTP client.
 //! - `metrics`: a small OpenMetrics registry whose histograms carry exemplars of sampled spans.

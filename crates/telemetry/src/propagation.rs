@@ -1,4 +1,4 @@
-//! Trace context across process boundaries.
+//! Trace context across process boundaries, as `OTEL_PROPAGATORS` says.
 //!
 //! Incoming: the request middleware extracts the context from the request headers and makes it
 //! the root span's parent. Outgoing: the traced client injects its client span's context into
@@ -15,7 +15,8 @@ use opentelemetry::propagation::{
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// The propagators in use; this build carries W3C Trace Context and W3C Baggage.
+/// The propagators `OTEL_PROPAGATORS` names; this build carries W3C Trace Context and W3C
+/// Baggage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Propagators {
     trace_context: bool,
@@ -32,12 +33,58 @@ impl Default for Propagators {
     }
 }
 
+/// Names the specification defines that this build leaves out (each needs another crate).
+const NOT_BUILT_IN: &[&str] = &["b3", "b3multi", "jaeger", "xray", "ottrace"];
+
 impl Propagators {
     /// `none`: no context crosses a process boundary, in either direction.
     pub(crate) const NONE: Self = Self {
         trace_context: false,
         baggage: false,
     };
+
+    /// Parses the value of `OTEL_PROPAGATORS`: comma-separated `tracecontext`, `baggage`, or
+    /// `none` alone; unset or empty means the default. Duplicates count once, as the
+    /// specification asks. The error message is for an operator and names the values accepted.
+    pub(crate) fn parse(value: Option<&str>) -> Result<Self, String> {
+        let names: Vec<&str> = value
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Ok(Self::default());
+        }
+        let mut chosen = Self {
+            trace_context: false,
+            baggage: false,
+        };
+        for name in &names {
+            match *name {
+                "tracecontext" => chosen.trace_context = true,
+                "baggage" => chosen.baggage = true,
+                "none" if names.len() == 1 => {}
+                "none" => {
+                    return Err(format!(
+                        "none cannot be combined with other propagators, got {:?}",
+                        names.join(",")
+                    ))
+                }
+                other if NOT_BUILT_IN.contains(&other) => {
+                    return Err(format!(
+                        "the {other} propagator is not built in; this build supports tracecontext, baggage and none"
+                    ))
+                }
+                other => {
+                    return Err(format!(
+                        "unknown propagator {other:?}; expected tracecontext, baggage or none (comma-separated)"
+                    ))
+                }
+            }
+        }
+        Ok(chosen)
+    }
 
     fn is_none(&self) -> bool {
         !self.trace_context && !self.baggage
@@ -62,7 +109,7 @@ impl Propagators {
 
 /// The propagators of one handle, shared by its middleware and its traced clients.
 pub(crate) struct Propagation {
-    /// `None` when spans are off: nothing is read or written, not even parsed.
+    /// `None` for `OTEL_PROPAGATORS=none`: nothing is read or written, not even parsed.
     propagator: Option<TextMapCompositePropagator>,
 }
 
@@ -129,5 +176,53 @@ impl Injector for ReqwestHeaders<'_> {
         ) {
             self.0.insert(name, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Propagators;
+
+    fn parse(v: &str) -> Result<Propagators, String> {
+        Propagators::parse(Some(v))
+    }
+
+    #[test]
+    fn default_is_tracecontext_and_baggage() {
+        assert_eq!(Propagators::parse(None), Ok(Propagators::default()));
+        assert_eq!(parse(""), Ok(Propagators::default()));
+        assert_eq!(parse(" , "), Ok(Propagators::default()));
+        assert_eq!(parse("tracecontext,baggage"), Ok(Propagators::default()));
+        assert_eq!(
+            parse(" baggage , tracecontext "),
+            Ok(Propagators::default())
+        );
+    }
+
+    #[test]
+    fn each_propagator_alone_and_none() {
+        let tc = parse("tracecontext").unwrap();
+        assert!(tc.trace_context && !tc.baggage);
+        let b = parse("baggage,baggage").unwrap();
+        assert!(!b.trace_context && b.baggage, "duplicates count once");
+        assert_eq!(parse("none"), Ok(Propagators::NONE));
+        assert!(parse("none").unwrap().is_none());
+    }
+
+    #[test]
+    fn other_specification_names_are_not_built_in() {
+        for name in ["b3", "b3multi", "jaeger", "xray", "ottrace"] {
+            let err = parse(&format!("tracecontext,{name}")).unwrap_err();
+            assert!(err.contains(name) && err.contains("not built in"), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_none_with_others_are_refused() {
+        let err = parse("tracecontext,w3c").unwrap_err();
+        assert!(err.contains("unknown propagator \"w3c\""), "{err}");
+        assert!(parse("TraceContext").is_err(), "names are lower case");
+        let err = parse("none,baggage").unwrap_err();
+        assert!(err.contains("none cannot be combined"), "{err}");
     }
 }

@@ -35,7 +35,7 @@ where
 }
 
 /// A handle that installs nothing: its own registry (with `config`'s `EXEMPLAR_MAX_AGE`) and
-/// its own propagators; spans go to whatever subscriber the
+/// its own propagators (`config`'s `OTEL_PROPAGATORS`); spans go to whatever subscriber the
 /// process has, so they carry that subscriber's resource (`service.name`), not `config`'s.
 /// Its `shutdown` does nothing: the span pipeline belongs to the handle that installed it.
 pub fn detached(config: &TelemetryConfig) -> Telemetry {
