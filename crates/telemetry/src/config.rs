@@ -485,32 +485,26 @@ fn parse_sampler(name: Option<&str>, arg: Option<&str>) -> Result<SamplerChoice,
     })
 }
 
-/// `30s`, `10m`, `24h`, `250ms`, or a bare number of seconds.
+/// A duration such as `250ms`, `30s`, `10m`, `24h` or `1h 30m` (the `humantime` syntax), or a
+/// bare number of seconds (accepted before `humantime` parsed these; kept so that no deployed
+/// setting breaks). Errors name `variable`.
+///
 /// Public only because the services still parse their own durations with it; it becomes
 /// private to this crate once they have their own parser.
 pub fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, Error> {
     let v = value.trim();
-    let (digits, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
-    let n: u64 = digits.parse().map_err(|_| {
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| invalid(variable, format!("{value:?} is too large")));
+    }
+    humantime::parse_duration(v).map_err(|e| {
         invalid(
             variable,
-            format!("expected a duration such as 30s, 10m or 24h, got {value:?}"),
+            format!("expected a duration such as 30s, 10m or 24h, got {value:?} ({e})"),
         )
-    })?;
-    let seconds = match unit {
-        "ms" => return Ok(Duration::from_millis(n)),
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(invalid(
-                variable,
-                format!("unknown unit {unit:?} in {value:?}; use ms, s, m, h or d"),
-            ))
-        }
-    };
-    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+    })
 }
 
 #[cfg(test)]
@@ -710,20 +704,23 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
+    fn durations_are_humantime_or_bare_seconds() {
+        let d = |v: &str| parse_duration("X", v);
+        assert_eq!(d("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(d("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(d(" 24h ").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(d("1h 30m").unwrap(), Duration::from_secs(5_400));
+        assert_eq!(d("2d").unwrap(), Duration::from_secs(172_800));
+        assert_eq!(d("7").unwrap(), Duration::from_secs(7));
+        for bad in ["", "ten", "10 parsecs", "-5s", "99999999999999999999999"] {
+            let err = d(bad).unwrap_err().to_string();
+            assert!(err.contains("invalid value for X"), "{bad:?}: {err}");
+        }
         assert_eq!(
-            parse_duration("X", "250ms").unwrap(),
-            Duration::from_millis(250)
+            config(&["--exemplar-max-age", "90s"])
+                .unwrap()
+                .exemplar_max_age,
+            Duration::from_secs(90)
         );
-        assert_eq!(
-            parse_duration("X", "10m").unwrap(),
-            Duration::from_secs(600)
-        );
-        assert_eq!(
-            parse_duration("X", "24h").unwrap(),
-            Duration::from_secs(86_400)
-        );
-        assert_eq!(parse_duration("X", "7").unwrap(), Duration::from_secs(7));
-        assert!(parse_duration("X", "").is_err());
     }
 }
