@@ -218,7 +218,16 @@ impl Histogram {
     /// observations. Allocation-free whatever the source (`tests/zero_alloc.rs`).
     #[inline]
     pub fn observe(&self, value: f64, exemplar: Exemplar<'_>) {
-        self.observe_with(value, || exemplar.span_ids());
+        // One instance of the hot path per source (and the match folded away where the source
+        // is a constant, as at most call sites), not a match inside it on every observation
+        // that consults the source: measurably cheaper when that is every observation (no
+        // sampled span around).
+        match exemplar {
+            Exemplar::CurrentSpan => self.observe_with(value, SpanIds::current),
+            Exemplar::Span(span) => self.observe_with(value, || SpanIds::of_span(span)),
+            Exemplar::Ids(ids) => self.observe_with(value, || Some(ids)),
+            Exemplar::None => self.observe_with(value, || None),
+        }
     }
 
     /// The hot path: two relaxed atomic adds, a compare loop for the sum, two relaxed loads of
@@ -382,6 +391,33 @@ mod tests {
         assert_eq!(s.counts, vec![2, 2, 1]);
         assert_eq!(h.sum(), 8.0);
         assert!(s.exemplars.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn each_exemplar_source_names_its_span() {
+        use opentelemetry::trace::TracerProvider as _;
+        use tracing_subscriber::layer::SubscriberExt;
+        // Spans with real, sampled ids (the SDK's default sampler) and nowhere to go.
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let _default = tracing::subscriber::set_default(subscriber);
+        let (current, other) = (tracing::info_span!("current"), tracing::info_span!("other"));
+        let _entered = current.enter();
+        let current_ids = SpanIds::current().expect("the entered span is sampled");
+        let other_ids = other.in_scope(SpanIds::current).expect("sampled too");
+        assert_ne!(current_ids, other_ids);
+        for (exemplar, expected) in [
+            (Exemplar::CurrentSpan, Some(current_ids)),
+            (Exemplar::Span(&other), Some(other_ids)),
+            (Exemplar::Ids(other_ids), Some(other_ids)),
+            (Exemplar::None, None),
+        ] {
+            let h = Histogram::new(&[1.0]);
+            h.observe(0.5, exemplar);
+            let taken = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].map(|e| e.ids);
+            assert_eq!(taken, expected, "{exemplar:?}");
+        }
     }
 
     #[test]
