@@ -2,7 +2,8 @@
 //! straight into one output buffer.
 //!
 //! A leaf: the histogram renders its `le` values with it, families their label pairs, the
-//! encoder everything else; it imports none of them.
+//! encoder everything else; it imports none of them. `#[inline]` throughout: these run once per
+//! sample of a scrape, and without it they would not be inlined across codegen units.
 
 use std::fmt::Write;
 
@@ -16,6 +17,7 @@ fn push_ascii(out: &mut String, bytes: &[u8]) {
 }
 
 /// Decimal digits of `v`, without `fmt`: two digits per division.
+#[inline]
 pub(crate) fn uint(out: &mut String, mut v: u64) {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
@@ -42,6 +44,7 @@ pub(crate) fn uint(out: &mut String, mut v: u64) {
 }
 
 /// Exactly three decimal digits (`007`): the milliseconds of a timestamp.
+#[inline]
 pub(crate) fn three_digits(out: &mut String, v: u64) {
     let v = v % 1_000;
     push_ascii(
@@ -55,6 +58,7 @@ pub(crate) fn three_digits(out: &mut String, v: u64) {
 }
 
 /// Lower-case hex of `bytes` (at most 16), without `fmt`.
+#[inline]
 pub(crate) fn hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 32];
@@ -67,6 +71,7 @@ pub(crate) fn hex(out: &mut String, bytes: &[u8]) {
 }
 
 /// Floats as OpenMetrics wants them: `1.0` not `1`, `+Inf`, `NaN`.
+#[inline]
 pub(crate) fn float(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("NaN");
@@ -80,6 +85,7 @@ pub(crate) fn float(out: &mut String, v: f64) {
 }
 
 /// OpenMetrics escaping: `\\` and newlines always, `"` inside label values (`quote`).
+#[inline]
 pub(crate) fn escape(out: &mut String, s: &str, quote: bool) {
     for c in s.chars() {
         match c {
