@@ -9,10 +9,11 @@ use crate::problem::{json_error, path_error, query_error, Problem};
 /// Request bodies over this are refused with 413 before they are parsed.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
-/// Registers `/healthz`, `/metrics`, `/openapi.json`, the extractor error handlers and the
-/// problem+json 404 for unknown routes. Use with `App::configure`.
+/// Registers `/healthz`, `/metrics` (from `Telemetry::metrics_endpoint`), `/openapi.json`, the
+/// extractor error handlers and the problem+json 404 for unknown routes. Use with
+/// `App::configure`.
 pub fn common(
-    registry: telemetry::Registry,
+    metrics: telemetry::MetricsEndpoint,
     openapi: utoipa::openapi::OpenApi,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     let openapi_json = openapi.to_json().unwrap_or_else(|_| "{}".to_owned());
@@ -24,7 +25,7 @@ pub fn common(
         )
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
-        .service(telemetry::http::metrics_endpoint(registry))
+        .service(metrics)
         .route("/healthz", web::get().to(healthz))
         .route(
             "/openapi.json",

@@ -99,8 +99,8 @@ impl Problem {
         if let Some(d) = &self.detail {
             body.insert("detail".into(), d.clone().into());
         }
-        if let Some(ids) = telemetry::metrics::SpanIds::current() {
-            body.insert("trace_id".into(), ids.trace_id.to_string().into());
+        if let Some(ids) = telemetry::SpanIds::current() {
+            body.insert("trace_id".into(), ids.trace_id().to_string().into());
         }
         for (k, v) in &self.extensions {
             body.insert(k.clone(), v.clone());

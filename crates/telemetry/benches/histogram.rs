@@ -8,17 +8,19 @@
 //!
 //! - `observe/bare_atomic`: a minimal Prometheus-style histogram defined here (bucket and sum
 //!   atomics, nothing else): the floor any exemplar design is measured against.
-//! - `observe/plain`: our `Histogram::observe_with_ids(v, None)`: the same histogram with no
-//!   exemplar offered. **The baseline of `exemplar_ratio`.** (`prometheus-client` is not a
-//!   dependency; see docs/BENCHMARKS.md for how `bare_atomic` compares with its 21 ns.)
-//! - `observe/exemplar_sampled_span`: `Histogram::observe(v)` inside an entered, sampled span
-//!   (tracing + tracing-opentelemetry + an always-on SDK tracer without exporter).
+//! - `observe/plain`: our `Histogram::observe(v, Exemplar::None)`: the same histogram with no
+//!   exemplar offered. **The baseline of `exemplar_ratio`.** (See docs/BENCHMARKS.md for how
+//!   `bare_atomic` compares with `prometheus-client`'s 21 ns.)
+//! - `observe/exemplar_sampled_span`: `Histogram::observe(v, Exemplar::CurrentSpan)` inside an
+//!   entered, sampled span (tracing + tracing-opentelemetry + an always-on SDK tracer without
+//!   exporter).
 //! - `observe/exemplar_unsampled_span`, `observe/exemplar_no_span`: the same call when there is
 //!   nothing to attach.
 //! - `observe/naive_exemplar_*`: what `prometheus-client`'s `HistogramWithExemplars` asks of a
 //!   caller, emulated: read the current span's context through `tracing` on every observation,
 //!   build the `{trace_id, span_id}` label set as two `String`s, store it under a lock.
-//! - `span_context/*`: reading the span context alone, both ways.
+//! - `span_context/*`: reading the span context alone, both ways: `SpanIds::current()` (the
+//!   OpenTelemetry context active on the thread) and through `tracing`'s current span.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -28,10 +30,14 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use telemetry::metrics::{Histogram, SpanIds, HTTP_DURATION_BUCKETS};
-use telemetry::Registry;
+use telemetry::{Exemplar, Histogram, SpanIds, TelemetryConfig};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
+
+/// The OpenTelemetry HTTP duration buckets, as the request middleware uses them.
+const HTTP_DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
 
 /// Observations per scrape interval (a 15 s scrape at ≈ 670 observations/s per series).
 const SCRAPE_EVERY: u64 = 10_000;
@@ -199,36 +205,34 @@ fn observe(c: &mut Criterion) {
         });
     });
 
-    // Our histogram, from a registry as the services use it, scraped by `Registry::encode`.
-    let ours = |b: &mut criterion::Bencher, exemplar: bool| {
-        let registry = Registry::new(Duration::from_secs(600));
-        let h: Arc<Histogram> = registry
+    // Our histogram, registered through a handle as the services do, scraped as `/metrics` is.
+    let ours = |b: &mut criterion::Bencher, exemplar: Exemplar<'static>| {
+        let config = TelemetryConfig::testing("bench", "0.0.0", "http://127.0.0.1:9/v1/traces");
+        let telemetry = telemetry::testing::detached(&config);
+        let h: Arc<Histogram> = telemetry
             .histogram("bench_seconds", "Bench.", &["route"], HTTP_DURATION_BUCKETS)
             .get(&["/bench"]);
         let mut n = 0u64;
         b.iter(|| {
-            let v = black_box(values[(n & 63) as usize]);
-            if exemplar {
-                h.observe(v);
-            } else {
-                h.observe_with_ids(v, None);
-            }
+            h.observe(black_box(values[(n & 63) as usize]), exemplar);
             n += 1;
             if n.is_multiple_of(SCRAPE_EVERY) {
-                black_box(registry.encode());
+                black_box(telemetry::testing::scrape(&telemetry));
             }
         });
     };
 
-    g.bench_function("plain", |b| in_scope(Scope::Sampled, || ours(b, false)));
+    g.bench_function("plain", |b| {
+        in_scope(Scope::Sampled, || ours(b, Exemplar::None))
+    });
     g.bench_function("exemplar_sampled_span", |b| {
-        in_scope(Scope::Sampled, || ours(b, true))
+        in_scope(Scope::Sampled, || ours(b, Exemplar::CurrentSpan))
     });
     g.bench_function("exemplar_unsampled_span", |b| {
-        in_scope(Scope::Unsampled, || ours(b, true))
+        in_scope(Scope::Unsampled, || ours(b, Exemplar::CurrentSpan))
     });
     g.bench_function("exemplar_no_span", |b| {
-        in_scope(Scope::NoSpan, || ours(b, true))
+        in_scope(Scope::NoSpan, || ours(b, Exemplar::CurrentSpan))
     });
 
     let naive = |b: &mut criterion::Bencher| {
@@ -255,12 +259,17 @@ fn span_context(c: &mut Criterion) {
     let mut g = c.benchmark_group("span_context");
     g.bench_function("otel_active_context", |b| {
         in_scope(Scope::Sampled, || {
-            b.iter(|| black_box(SpanIds::active()));
+            b.iter(|| black_box(SpanIds::current()));
         })
     });
     g.bench_function("tracing_current_span_context", |b| {
         in_scope(Scope::Sampled, || {
-            b.iter(|| black_box(SpanIds::of_span(&tracing::Span::current())));
+            b.iter(|| {
+                let cx = tracing::Span::current().context();
+                let span = cx.span();
+                let sc = span.span_context();
+                black_box((sc.is_valid() && sc.is_sampled()).then(|| (sc.trace_id(), sc.span_id())))
+            });
         })
     });
     g.finish();

@@ -4,20 +4,27 @@
 //! every variable below is also a flag and shows in `--help`. Values are validated here, so a
 //! typo in `OTEL_TRACES_SAMPLER` is a start-up error that names the variable, instead of the
 //! OpenTelemetry SDK's silent fallback.
+//!
+//! This module is public only for [`parse_duration`], which the services still use for their
+//! own settings; everything else here is re-exported at the crate root. It becomes private once
+//! the services parse their durations themselves.
 
 use std::time::Duration;
 
 use clap::Args;
 use opentelemetry_sdk::trace::Sampler;
 
-use crate::Error;
+use crate::error::Error;
+use crate::propagation::Propagators;
 
-/// The telemetry part of every service's command line. Each flag also reads its variable.
+/// The telemetry part of every service's command line: `#[command(flatten)]` it into the
+/// service's `clap` parser and hand it to [`TelemetryConfig::from_args`]. Each flag also reads
+/// its variable, and `--help` lists them all.
 #[derive(Debug, Clone, Args)]
 pub struct TelemetryArgs {
     /// Service name on every span (`service.name`); defaults to the binary's name.
     #[arg(long, env = "OTEL_SERVICE_NAME", value_name = "OTEL_SERVICE_NAME")]
-    pub otel_service_name: Option<String>,
+    otel_service_name: Option<String>,
 
     /// Base OTLP endpoint; `/v1/traces` is appended for http/protobuf.
     /// Default: http://localhost:4318 (http/protobuf) or http://localhost:4317 (grpc).
@@ -26,7 +33,7 @@ pub struct TelemetryArgs {
         env = "OTEL_EXPORTER_OTLP_ENDPOINT",
         value_name = "OTEL_EXPORTER_OTLP_ENDPOINT"
     )]
-    pub otel_exporter_otlp_endpoint: Option<String>,
+    otel_exporter_otlp_endpoint: Option<String>,
 
     /// Full OTLP traces endpoint, used as is (wins over OTEL_EXPORTER_OTLP_ENDPOINT).
     #[arg(
@@ -34,7 +41,7 @@ pub struct TelemetryArgs {
         env = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         value_name = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
     )]
-    pub otel_exporter_otlp_traces_endpoint: Option<String>,
+    otel_exporter_otlp_traces_endpoint: Option<String>,
 
     /// OTLP protocol: `http/protobuf` (default) or `grpc`.
     #[arg(
@@ -42,12 +49,12 @@ pub struct TelemetryArgs {
         env = "OTEL_EXPORTER_OTLP_PROTOCOL",
         value_name = "OTEL_EXPORTER_OTLP_PROTOCOL"
     )]
-    pub otel_exporter_otlp_protocol: Option<String>,
+    otel_exporter_otlp_protocol: Option<String>,
 
     /// Sampler: always_on, always_off, traceidratio, parentbased_always_on (default),
     /// parentbased_always_off, parentbased_traceidratio.
     #[arg(long, env = "OTEL_TRACES_SAMPLER", value_name = "OTEL_TRACES_SAMPLER")]
-    pub otel_traces_sampler: Option<String>,
+    otel_traces_sampler: Option<String>,
 
     /// Sampler argument: the ratio (0.0–1.0) for the *traceidratio samplers.
     #[arg(
@@ -55,11 +62,16 @@ pub struct TelemetryArgs {
         env = "OTEL_TRACES_SAMPLER_ARG",
         value_name = "OTEL_TRACES_SAMPLER_ARG"
     )]
-    pub otel_traces_sampler_arg: Option<String>,
+    otel_traces_sampler_arg: Option<String>,
 
     /// `true` turns spans and their export off (and so exemplars); /metrics stays on.
     #[arg(long, env = "OTEL_SDK_DISABLED", value_name = "OTEL_SDK_DISABLED")]
-    pub otel_sdk_disabled: Option<String>,
+    otel_sdk_disabled: Option<String>,
+
+    /// Context propagation in and out, comma-separated: `tracecontext`, `baggage` (default:
+    /// both), or `none`. b3, jaeger, xray and ottrace are not built in.
+    #[arg(long, env = "OTEL_PROPAGATORS", value_name = "OTEL_PROPAGATORS")]
+    otel_propagators: Option<String>,
 
     /// Extra resource attributes, `key=value,…` (percent-decoding is not applied).
     #[arg(
@@ -67,7 +79,7 @@ pub struct TelemetryArgs {
         env = "OTEL_RESOURCE_ATTRIBUTES",
         value_name = "OTEL_RESOURCE_ATTRIBUTES"
     )]
-    pub otel_resource_attributes: Option<String>,
+    otel_resource_attributes: Option<String>,
 
     /// Batch span processor: milliseconds between exports (SDK default 5000).
     #[arg(
@@ -75,7 +87,7 @@ pub struct TelemetryArgs {
         env = "OTEL_BSP_SCHEDULE_DELAY",
         value_name = "OTEL_BSP_SCHEDULE_DELAY"
     )]
-    pub otel_bsp_schedule_delay: Option<u64>,
+    otel_bsp_schedule_delay: Option<u64>,
 
     /// Batch span processor: spans kept in memory before new ones are dropped (SDK default 2048).
     #[arg(
@@ -83,7 +95,7 @@ pub struct TelemetryArgs {
         env = "OTEL_BSP_MAX_QUEUE_SIZE",
         value_name = "OTEL_BSP_MAX_QUEUE_SIZE"
     )]
-    pub otel_bsp_max_queue_size: Option<usize>,
+    otel_bsp_max_queue_size: Option<usize>,
 
     /// Batch span processor: spans per export request (default 128 here; the SDK's is 512, see
     /// `DEFAULT_MAX_EXPORT_BATCH_SIZE`).
@@ -92,15 +104,15 @@ pub struct TelemetryArgs {
         env = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
         value_name = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
     )]
-    pub otel_bsp_max_export_batch_size: Option<usize>,
+    otel_bsp_max_export_batch_size: Option<usize>,
 
-    /// Batch span processor: milliseconds one export may take (SDK default 30000).
+    /// Batch span processor: milliseconds one OTLP export request may take (default 10000).
     #[arg(
         long,
         env = "OTEL_BSP_EXPORT_TIMEOUT",
         value_name = "OTEL_BSP_EXPORT_TIMEOUT"
     )]
-    pub otel_bsp_export_timeout: Option<u64>,
+    otel_bsp_export_timeout: Option<u64>,
 
     /// Log filter, `tracing-subscriber` EnvFilter syntax.
     #[arg(
@@ -109,7 +121,7 @@ pub struct TelemetryArgs {
         value_name = "RUST_LOG",
         default_value = "info"
     )]
-    pub rust_log: String,
+    rust_log: String,
 
     /// Log format: `json` (one object per line, with trace_id/span_id) or `pretty`.
     #[arg(
@@ -118,7 +130,7 @@ pub struct TelemetryArgs {
         value_name = "LOG_FORMAT",
         default_value = "json"
     )]
-    pub log_format: String,
+    log_format: String,
 
     /// Exemplars older than this are not exposed on /metrics (e.g. `10m`, `1h`).
     #[arg(
@@ -127,52 +139,77 @@ pub struct TelemetryArgs {
         value_name = "EXEMPLAR_MAX_AGE",
         default_value = "10m"
     )]
-    pub exemplar_max_age: String,
+    exemplar_max_age: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OtlpProtocol {
+pub(crate) enum OtlpProtocol {
     HttpProtobuf,
     Grpc,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Json,
     Pretty,
 }
 
-/// Validated settings. Build one with [`TelemetryConfig::from_env`] or from parsed
-/// [`TelemetryArgs`]; the presets ([`TelemetryConfig::testing`]) serve tests.
+/// Validated settings: from the service's parsed [`TelemetryArgs`]
+/// ([`TelemetryConfig::from_args`]), from the environment alone ([`TelemetryConfig::from_env`]),
+/// or the preset for tests ([`TelemetryConfig::testing`]). Hand it to [`crate::init()`].
 #[derive(Debug, Clone)]
 pub struct TelemetryConfig {
-    pub service_name: String,
-    pub service_version: String,
+    pub(crate) service_name: String,
+    /// The service's own version (`service.version`), as its caller passed it.
+    pub(crate) service_version: String,
     /// From `OTEL_RESOURCE_ATTRIBUTES`; `service.name` there is overridden by `service_name`.
-    pub resource_attributes: Vec<(String, String)>,
+    pub(crate) resource_attributes: Vec<(String, String)>,
     /// `None` when `OTEL_SDK_DISABLED=true`: no spans are exported and no exemplars attached.
-    pub traces: Option<TraceExport>,
-    pub log_filter: String,
-    pub log_format: LogFormat,
-    pub exemplar_max_age: Duration,
+    pub(crate) traces: Option<TraceExport>,
+    pub(crate) propagators: Propagators,
+    pub(crate) log_filter: String,
+    pub(crate) log_format: LogFormat,
+    pub(crate) exemplar_max_age: Duration,
 }
 
 #[derive(Debug, Clone)]
-pub struct TraceExport {
-    pub protocol: OtlpProtocol,
+pub(crate) struct TraceExport {
+    pub(crate) protocol: OtlpProtocol,
     /// The URL the exporter posts to (already resolved: `/v1/traces` appended for HTTP).
-    pub endpoint: String,
-    pub sampler: SamplerChoice,
-    pub batch: BatchSettings,
+    pub(crate) endpoint: String,
+    pub(crate) sampler: SamplerChoice,
+    pub(crate) batch: BatchSettings,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct BatchSettings {
-    pub schedule_delay: Option<Duration>,
-    pub max_queue_size: Option<usize>,
-    pub max_export_batch_size: Option<usize>,
-    pub export_timeout: Option<Duration>,
+/// The batch span processor's settings; `None` leaves the SDK's default.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchSettings {
+    pub(crate) schedule_delay: Option<Duration>,
+    pub(crate) max_queue_size: Option<usize>,
+    pub(crate) max_export_batch_size: usize,
+    /// Bounds each OTLP export request (applied as the exporter's timeout).
+    pub(crate) export_timeout: Duration,
 }
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        Self {
+            schedule_delay: None,
+            max_queue_size: None,
+            max_export_batch_size: DEFAULT_MAX_EXPORT_BATCH_SIZE,
+            export_timeout: DEFAULT_EXPORT_TIMEOUT,
+        }
+    }
+}
+
+/// How long one OTLP export request may take unless `OTEL_BSP_EXPORT_TIMEOUT` says otherwise.
+///
+/// The specification's `OTEL_BSP_EXPORT_TIMEOUT` default is 30 s, but opentelemetry_sdk 0.32
+/// applies its own export timeout only in the experimental async-runtime processor; the
+/// thread-based batch processor used here waits as long as the exporter does. So the setting is
+/// applied as the exporter's request timeout, and its default is the OTLP exporter's own
+/// (`OTEL_EXPORTER_OTLP_TIMEOUT`'s default in opentelemetry-otlp 0.32: 10 s).
+pub(crate) const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Spans per OTLP export request unless `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` says otherwise.
 ///
@@ -181,11 +218,11 @@ pub struct BatchSettings {
 /// burst of ≈ 1.7 ms that requests sharing the core wait behind. Measured with `wrk` against
 /// the catalog on one core (docs/BENCHMARKS.md): 128 halves the telemetry-on p99 (4.4 → 2.1 –
 /// 2.8 ms) at the same throughput; 64 starts to cost throughput.
-pub const DEFAULT_MAX_EXPORT_BATCH_SIZE: usize = 128;
+pub(crate) const DEFAULT_MAX_EXPORT_BATCH_SIZE: usize = 128;
 
 /// The sampler named by `OTEL_TRACES_SAMPLER`, kept as data so it can be printed and compared.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SamplerChoice {
+pub(crate) enum SamplerChoice {
     AlwaysOn,
     AlwaysOff,
     TraceIdRatio(f64),
@@ -195,7 +232,7 @@ pub enum SamplerChoice {
 }
 
 impl SamplerChoice {
-    pub fn to_sampler(self) -> Sampler {
+    pub(crate) fn to_sampler(self) -> Sampler {
         match self {
             Self::AlwaysOn => Sampler::AlwaysOn,
             Self::AlwaysOff => Sampler::AlwaysOff,
@@ -217,8 +254,10 @@ fn invalid(variable: &'static str, message: impl Into<String>) -> Error {
 }
 
 impl TelemetryConfig {
-    /// Reads every setting from the environment (the same variables the CLI flags read).
-    pub fn from_env(default_service_name: &str) -> Result<Self, Error> {
+    /// Reads every setting from the environment (the same variables the CLI flags read), for a
+    /// program without a `clap` command line. `service_version` is the caller's own version:
+    /// pass `env!("CARGO_PKG_VERSION")`.
+    pub fn from_env(default_service_name: &str, service_version: &str) -> Result<Self, Error> {
         use clap::{FromArgMatches, Parser};
         #[derive(Parser)]
         struct EnvOnly {
@@ -231,14 +270,12 @@ impl TelemetryConfig {
             .map_err(|e| invalid("OTEL_*", e.to_string()))?;
         let parsed =
             EnvOnly::from_arg_matches(&matches).map_err(|e| invalid("OTEL_*", e.to_string()))?;
-        Self::from_args(
-            &parsed.args,
-            default_service_name,
-            env!("CARGO_PKG_VERSION"),
-        )
+        Self::from_args(&parsed.args, default_service_name, service_version)
     }
 
-    /// Validates parsed arguments. `service_version` is normally the caller's `CARGO_PKG_VERSION`.
+    /// Validates the service's parsed arguments. `default_service_name` applies unless
+    /// `OTEL_SERVICE_NAME` is set; `service_version` becomes `service.version`: pass
+    /// `env!("CARGO_PKG_VERSION")`, which expands to the calling crate's version.
     pub fn from_args(
         args: &TelemetryArgs,
         default_service_name: &str,
@@ -287,6 +324,8 @@ impl TelemetryConfig {
             }
         };
         let exemplar_max_age = parse_duration("EXEMPLAR_MAX_AGE", &args.exemplar_max_age)?;
+        let propagators = Propagators::parse(args.otel_propagators.as_deref())
+            .map_err(|message| invalid("OTEL_PROPAGATORS", message))?;
         // Validate the filter now so that a typo fails start-up with the variable's name.
         tracing_subscriber::EnvFilter::try_new(&args.rust_log)
             .map_err(|e| invalid("RUST_LOG", e.to_string()))?;
@@ -300,11 +339,12 @@ impl TelemetryConfig {
         let batch = BatchSettings {
             schedule_delay: args.otel_bsp_schedule_delay.map(Duration::from_millis),
             max_queue_size: args.otel_bsp_max_queue_size,
-            max_export_batch_size: Some(
-                args.otel_bsp_max_export_batch_size
-                    .unwrap_or(DEFAULT_MAX_EXPORT_BATCH_SIZE),
-            ),
-            export_timeout: args.otel_bsp_export_timeout.map(Duration::from_millis),
+            max_export_batch_size: args
+                .otel_bsp_max_export_batch_size
+                .unwrap_or(DEFAULT_MAX_EXPORT_BATCH_SIZE),
+            export_timeout: args
+                .otel_bsp_export_timeout
+                .map_or(DEFAULT_EXPORT_TIMEOUT, Duration::from_millis),
         };
         Ok(Self {
             service_name,
@@ -316,17 +356,20 @@ impl TelemetryConfig {
                 sampler,
                 batch,
             }),
+            propagators,
             log_filter: args.rust_log.clone(),
             log_format,
             exemplar_max_age,
         })
     }
 
-    /// For tests: sample everything, export over http/protobuf to `endpoint`, quick batches.
-    pub fn testing(service_name: &str, otlp_traces_endpoint: &str) -> Self {
+    /// For tests: sample everything, export over http/protobuf to `otlp_traces_endpoint` (the
+    /// full URL, e.g. an in-process sink's), batches every 100 ms, default propagators.
+    /// `service_version` as for [`TelemetryConfig::from_args`].
+    pub fn testing(service_name: &str, service_version: &str, otlp_traces_endpoint: &str) -> Self {
         Self {
             service_name: service_name.to_owned(),
-            service_version: env!("CARGO_PKG_VERSION").to_owned(),
+            service_version: service_version.to_owned(),
             resource_attributes: Vec::new(),
             traces: Some(TraceExport {
                 protocol: OtlpProtocol::HttpProtobuf,
@@ -337,6 +380,7 @@ impl TelemetryConfig {
                     ..BatchSettings::default()
                 },
             }),
+            propagators: Propagators::default(),
             log_filter: "info".to_owned(),
             log_format: LogFormat::Json,
             exemplar_max_age: Duration::from_secs(600),
@@ -441,30 +485,26 @@ fn parse_sampler(name: Option<&str>, arg: Option<&str>) -> Result<SamplerChoice,
     })
 }
 
-/// `30s`, `10m`, `24h`, `250ms`, or a bare number of seconds.
+/// A duration such as `250ms`, `30s`, `10m`, `24h` or `1h 30m` (the `humantime` syntax), or a
+/// bare number of seconds (accepted before `humantime` parsed these; kept so that no deployed
+/// setting breaks). Errors name `variable`.
+///
+/// Public only because the services still parse their own durations with it; it becomes
+/// private to this crate once they have their own parser.
 pub fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, Error> {
     let v = value.trim();
-    let (digits, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
-    let n: u64 = digits.parse().map_err(|_| {
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| invalid(variable, format!("{value:?} is too large")));
+    }
+    humantime::parse_duration(v).map_err(|e| {
         invalid(
             variable,
-            format!("expected a duration such as 30s, 10m or 24h, got {value:?}"),
+            format!("expected a duration such as 30s, 10m or 24h, got {value:?} ({e})"),
         )
-    })?;
-    let seconds = match unit {
-        "ms" => return Ok(Duration::from_millis(n)),
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(invalid(
-                variable,
-                format!("unknown unit {unit:?} in {value:?}; use ms, s, m, h or d"),
-            ))
-        }
-    };
-    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+    })
 }
 
 #[cfg(test)]
@@ -498,12 +538,75 @@ mod tests {
     #[test]
     fn export_batches_default_to_128_spans_and_the_variable_wins() {
         let batch = |flags: &[&str]| config(flags).unwrap().traces.unwrap().batch;
-        assert_eq!(batch(&[]).max_export_batch_size, Some(128));
+        assert_eq!(batch(&[]).max_export_batch_size, 128);
         assert_eq!(batch(&[]).max_queue_size, None, "the SDK's 2048");
         assert_eq!(
             batch(&["--otel-bsp-max-export-batch-size", "512"]).max_export_batch_size,
-            Some(512)
+            512
         );
+    }
+
+    #[test]
+    fn an_export_request_gets_the_otlp_exporters_10_s_unless_the_variable_says_otherwise() {
+        let timeout = |flags: &[&str]| config(flags).unwrap().traces.unwrap().batch.export_timeout;
+        assert_eq!(timeout(&[]), Duration::from_secs(10));
+        assert_eq!(
+            timeout(&["--otel-bsp-export-timeout", "2500"]),
+            Duration::from_millis(2500)
+        );
+    }
+
+    #[test]
+    fn the_service_version_is_the_callers() {
+        // The version the caller passes, never this crate's own (which once leaked in as
+        // `service.version` of every service).
+        assert_eq!(config(&[]).unwrap().service_version, "1.2.3");
+        let testing = TelemetryConfig::testing("svc", "7.8.9-rc.1", "http://127.0.0.1:1/v1/traces");
+        assert_eq!(testing.service_version, "7.8.9-rc.1");
+        assert_ne!(env!("CARGO_PKG_VERSION"), "7.8.9-rc.1");
+    }
+
+    #[test]
+    fn propagators_default_to_tracecontext_and_baggage_and_none_turns_them_off() {
+        let propagators = |flags: &[&str]| config(flags).unwrap().propagators;
+        assert_eq!(propagators(&[]), Propagators::default());
+        assert_eq!(
+            propagators(&["--otel-propagators", "none"]),
+            Propagators::NONE
+        );
+        assert_eq!(
+            TelemetryConfig::testing("svc", "1", "http://127.0.0.1:1/v1/traces").propagators,
+            Propagators::default()
+        );
+    }
+
+    #[test]
+    fn help_lists_every_variable() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for variable in [
+            "OTEL_SERVICE_NAME",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "OTEL_TRACES_SAMPLER",
+            "OTEL_TRACES_SAMPLER_ARG",
+            "OTEL_SDK_DISABLED",
+            "OTEL_PROPAGATORS",
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "OTEL_BSP_SCHEDULE_DELAY",
+            "OTEL_BSP_MAX_QUEUE_SIZE",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+            "OTEL_BSP_EXPORT_TIMEOUT",
+            "RUST_LOG",
+            "LOG_FORMAT",
+            "EXEMPLAR_MAX_AGE",
+        ] {
+            assert!(
+                help.contains(variable),
+                "--help does not list {variable}:\n{help}"
+            );
+        }
     }
 
     #[test]
@@ -545,6 +648,8 @@ mod tests {
             (&["--otel-sdk-disabled", "yes"][..], "OTEL_SDK_DISABLED"),
             (&["--log-format", "xml"][..], "LOG_FORMAT"),
             (&["--exemplar-max-age", "ten"][..], "EXEMPLAR_MAX_AGE"),
+            (&["--otel-propagators", "b3"][..], "OTEL_PROPAGATORS"),
+            (&["--otel-propagators", "w3c"][..], "OTEL_PROPAGATORS"),
             (
                 &["--otel-exporter-otlp-endpoint", "collector:4318"][..],
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -599,20 +704,23 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
+    fn durations_are_humantime_or_bare_seconds() {
+        let d = |v: &str| parse_duration("X", v);
+        assert_eq!(d("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(d("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(d(" 24h ").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(d("1h 30m").unwrap(), Duration::from_secs(5_400));
+        assert_eq!(d("2d").unwrap(), Duration::from_secs(172_800));
+        assert_eq!(d("7").unwrap(), Duration::from_secs(7));
+        for bad in ["", "ten", "10 parsecs", "-5s", "99999999999999999999999"] {
+            let err = d(bad).unwrap_err().to_string();
+            assert!(err.contains("invalid value for X"), "{bad:?}: {err}");
+        }
         assert_eq!(
-            parse_duration("X", "250ms").unwrap(),
-            Duration::from_millis(250)
+            config(&["--exemplar-max-age", "90s"])
+                .unwrap()
+                .exemplar_max_age,
+            Duration::from_secs(90)
         );
-        assert_eq!(
-            parse_duration("X", "10m").unwrap(),
-            Duration::from_secs(600)
-        );
-        assert_eq!(
-            parse_duration("X", "24h").unwrap(),
-            Duration::from_secs(86_400)
-        );
-        assert_eq!(parse_duration("X", "7").unwrap(), Duration::from_secs(7));
-        assert!(parse_duration("X", "").is_err());
     }
 }

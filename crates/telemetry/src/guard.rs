@@ -1,4 +1,5 @@
-//! The guard that keeps the span pipeline alive and flushes it at the end.
+//! What keeps the span pipeline alive and flushes it at the end; owned by the `Telemetry`
+//! handle.
 
 use std::time::Duration;
 
@@ -8,22 +9,22 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 /// stopping service alive; what has not left by then is lost (and was counted as it failed).
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Returned by [`crate::init`]. Hold it for the life of the process: dropping it (or, better,
-/// awaiting [`TelemetryGuard::shutdown`]) flushes the spans still queued and stops the exporter.
-#[must_use = "dropping the guard shuts the span pipeline down"]
+/// The tracer provider. Dropping it flushes the spans still queued and stops the exporter;
+/// [`Guard::shutdown`] does the same without blocking the async runtime.
 #[derive(Debug)]
-pub struct TelemetryGuard {
+pub(crate) struct Guard {
     provider: Option<SdkTracerProvider>,
 }
 
-impl TelemetryGuard {
-    pub(crate) fn new(provider: Option<SdkTracerProvider>) -> Self {
-        Self { provider }
+impl Guard {
+    pub(crate) fn new(provider: SdkTracerProvider) -> Self {
+        Self {
+            provider: Some(provider),
+        }
     }
 
-    /// `true` when spans are recorded and exported (`OTEL_SDK_DISABLED` is not `true`).
-    pub fn traces_enabled(&self) -> bool {
-        self.provider.is_some()
+    pub(crate) fn provider(&self) -> Option<&SdkTracerProvider> {
+        self.provider.as_ref()
     }
 
     /// Flushes and shuts down from a blocking thread, leaving the async runtime free.
@@ -31,7 +32,7 @@ impl TelemetryGuard {
     /// Why not inline: the batch span processor exports on its own thread and blocks on it; the
     /// gRPC exporter's channel is driven by *this* runtime, so a shutdown that blocks the runtime
     /// thread waits on itself until the timeout.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(provider) = self.provider.take() {
             let _ = tokio::task::spawn_blocking(move || shutdown_provider(provider)).await;
         }
@@ -44,7 +45,7 @@ fn shutdown_provider(provider: SdkTracerProvider) {
     }
 }
 
-impl Drop for TelemetryGuard {
+impl Drop for Guard {
     fn drop(&mut self) {
         if let Some(provider) = self.provider.take() {
             // Off the current thread for the reason given on `shutdown`; joined so that the

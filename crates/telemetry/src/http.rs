@@ -1,13 +1,6 @@
-//! The server side: one middleware for the root span (parented on an incoming `traceparent`) and
-//! the request-duration histogram whose exemplar is that span, plus `/metrics`.
-//!
-//! ```no_run
-//! # use actix_web::App;
-//! let registry = telemetry::Registry::default();
-//! let app = App::new()
-//!     .wrap(telemetry::http::RequestTelemetry::new(&registry))
-//!     .service(telemetry::http::metrics_endpoint(registry.clone()));
-//! ```
+//! The server side: one middleware for the root span (parented on the incoming trace context)
+//! and the request-duration histogram whose exemplar is that span, plus `/metrics`. Both come
+//! from the `Telemetry` handle (`middleware()`, `metrics_endpoint()`).
 //!
 //! Why not `tracing-actix-web`: its root span carries sixteen fields (a UUID request id, the
 //! trace id as a string, connection info parsed from `Forwarded` headers, the user agent…) and
@@ -24,12 +17,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderMap, CONTENT_TYPE};
+use actix_web::dev::{
+    AppService, HttpServiceFactory, Service, ServiceRequest, ServiceResponse, Transform,
+};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, Error, HttpResponse};
 use futures_util::future::LocalBoxFuture;
-use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TraceContextExt;
 use tracing::field::Empty;
 use tracing::Instrument;
@@ -38,31 +32,36 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::metrics::{
     HistogramFamily, Registry, SpanIds, HTTP_DURATION_BUCKETS, OPENMETRICS_CONTENT_TYPE,
 };
+use crate::propagation::Propagation;
 
 /// `http_route` for requests that matched no route: one value, so that scanners probing random
 /// paths cannot create unbounded series.
-pub const UNMATCHED_ROUTE: &str = "unmatched";
+const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// The root span of every request, and
 /// `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
-/// with that span as exemplar.
+/// with that span as exemplar; from `Telemetry::middleware`.
 ///
 /// Wrap it last (outermost) so that the span and the measured duration cover every other
-/// middleware. The span is a `tracing` span named `HTTP request`, exported as
-/// `{method} {route}` (or `{method}` when no route matched) with kind `server` and the
-/// attributes `http.request.method`, `http.route`, `url.path`, `client.address`,
+/// middleware. The span's parent is the context the request's headers carry, read with the
+/// handle's propagators (`OTEL_PROPAGATORS`; `none`: every request starts a trace).
+///
+/// The span is a `tracing` span named `HTTP request`, exported as `{method} {route}` (or
+/// `{method}` when no route matched) with kind `server` and the attributes `http.request.method`, `http.route`, `url.path`, `client.address`,
 /// `http.response.status_code`, and for 5xx responses `error.type` (the status code),
 /// `exception.message` and status `ERROR`. Inside a handler it is `tracing::Span::current()`;
 /// attributes it does not declare are added with `OpenTelemetrySpanExt::set_attribute` (as the
 /// catalog does with `webstore.cache.result`).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RequestTelemetry {
     durations: Arc<HistogramFamily>,
+    propagation: Arc<Propagation>,
 }
 
 impl RequestTelemetry {
-    pub fn new(registry: &Registry) -> Self {
+    pub(crate) fn new(registry: &Registry, propagation: Arc<Propagation>) -> Self {
         Self {
+            propagation,
             durations: registry.histogram(
                 "http_server_request_duration_seconds",
                 "Duration of HTTP server requests.",
@@ -92,13 +91,16 @@ where
         ready(Ok(RequestTelemetryMiddleware {
             service: Rc::new(service),
             durations: Arc::clone(&self.durations),
+            propagation: Arc::clone(&self.propagation),
         }))
     }
 }
 
+/// [`RequestTelemetry`] wrapped around one worker's service.
 pub struct RequestTelemetryMiddleware<S> {
     service: Rc<S>,
     durations: Arc<HistogramFamily>,
+    propagation: Arc<Propagation>,
 }
 
 impl<S, B> Service<ServiceRequest> for RequestTelemetryMiddleware<S>
@@ -115,7 +117,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
         let method = method_label(req.method());
-        let span = root_span(&req, method);
+        let span = root_span(&req, method, &self.propagation);
         let fut = span.in_scope(|| self.service.call(req));
         let durations = Arc::clone(&self.durations);
         let fut = fut.instrument(span);
@@ -163,7 +165,11 @@ where
 /// Named `{method}` until the route is known: semantic conventions name a server span
 /// `{method} {route}`, or `{method}` alone when no route matched (the raw path would make every
 /// URL its own span name).
-fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
+fn root_span(
+    req: &ServiceRequest,
+    method: &'static str,
+    propagation: &Propagation,
+) -> tracing::Span {
     let span = tracing::info_span!(
         "HTTP request",
         otel.name = method,
@@ -180,12 +186,11 @@ fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
         exception.message = Empty,
     );
     if !span.is_disabled() {
-        let parent = opentelemetry::global::get_text_map_propagator(|p| {
-            p.extract(&HeaderExtractor(req.headers()))
-        });
-        // Fails only without the OpenTelemetry layer (OTEL_SDK_DISABLED=true): then there is
-        // no trace to join.
-        let _ = span.set_parent(parent);
+        if let Some(parent) = propagation.extract(req.headers()) {
+            // Fails only without the OpenTelemetry layer (OTEL_SDK_DISABLED=true): then there
+            // is no trace to join.
+            let _ = span.set_parent(parent);
+        }
     }
     span
 }
@@ -227,26 +232,31 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-struct HeaderExtractor<'a>(&'a HeaderMap);
+/// `GET /metrics`: the registry as OpenMetrics text (with exemplars); from
+/// `Telemetry::metrics_endpoint`, registered with `App::service`.
+#[derive(Clone, Debug)]
+pub struct MetricsEndpoint {
+    registry: Registry,
+}
 
-impl Extractor for HeaderExtractor<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(|k| k.as_str()).collect()
+impl MetricsEndpoint {
+    pub(crate) fn new(registry: Registry) -> Self {
+        Self { registry }
     }
 }
 
-/// `GET /metrics`: the registry as OpenMetrics text (with exemplars).
-pub fn metrics_endpoint(registry: Registry) -> actix_web::Resource {
-    web::resource("/metrics").route(web::get().to(move || {
-        let body = registry.encode();
-        async move {
-            HttpResponse::Ok()
-                .insert_header((CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE))
-                .body(body)
-        }
-    }))
+impl HttpServiceFactory for MetricsEndpoint {
+    fn register(self, config: &mut AppService) {
+        let registry = self.registry;
+        web::resource("/metrics")
+            .route(web::get().to(move || {
+                let body = registry.encode();
+                async move {
+                    HttpResponse::Ok()
+                        .insert_header((CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE))
+                        .body(body)
+                }
+            }))
+            .register(config);
+    }
 }

@@ -1,21 +1,38 @@
-//! Telemetry for WebStore services: one call, one guard.
+//! Telemetry for WebStore services: one `init`, one handle.
 //!
 //! ```no_run
-//! # fn main() -> Result<(), telemetry::Error> {
-//! let config = telemetry::TelemetryConfig::from_env("catalog-service")?;
-//! let _guard = telemetry::init(&config)?; // flushes spans when dropped
+//! # async fn run() -> Result<(), telemetry::Error> {
+//! // In a service, the config comes from its CLI: flatten `TelemetryArgs` into the clap parser
+//! // and call `TelemetryConfig::from_args(&cli.telemetry, "catalog-service", env!("CARGO_PKG_VERSION"))`.
+//! let config = telemetry::TelemetryConfig::from_env("catalog-service", env!("CARGO_PKG_VERSION"))?;
+//! let telemetry = telemetry::init(&config)?;
+//! // The application takes what it needs from the handle:
+//! let middleware = telemetry.middleware(); // root span + server duration, `.wrap(…)` it
+//! let metrics = telemetry.metrics_endpoint(); // `GET /metrics`, `.service(…)` it
+//! let client = telemetry.http_client(reqwest::Client::builder())?; // traced outgoing calls
+//! let orders = telemetry.counter("webstore_orders", "Orders by status.", &["status"]);
+//! // … run the server until it stops, then flush the spans still queued:
+//! telemetry.shutdown().await;
 //! # Ok(()) }
 //! ```
 //!
+//! Histograms take their exemplar from a source named per observation:
+//! `family.get(&labels).observe(seconds, Exemplar::CurrentSpan)` (or `Exemplar::Span(&span)`,
+//! `Exemplar::Ids(ids)`, `Exemplar::None`); it is read only for the few observations that become
+//! exemplars. [`SpanIds::current`] gives the ids of the span entered on this thread.
+//!
 //! # Layout
-//! - [`config`]: every setting, read from the standard `OTEL_*` variables (and CLI flags).
-//! - [`init`](mod@init) + [`guard`]: the tracing subscriber, the OTLP span pipeline, the W3C propagator.
-//! - [`logs`]: JSON log lines that carry the `trace_id`/`span_id` of the span they happen in.
-//! - [`pipeline`]: the exporter wrapper behind `otel_sdk_exporter_span_exported_total`.
-//! - [`metrics`]: a small OpenMetrics registry whose histograms carry exemplars of sampled spans.
-//! - [`http`]: actix-web middleware (root span + server duration histogram) and the `/metrics` route.
-//! - [`client`]: an outgoing HTTP client that opens a client span, injects `traceparent` and
-//!   records the client duration histogram.
+//! Every module is private; this file re-exports the API.
+//! - `config`: [`TelemetryArgs`] (every variable also a flag) → validated [`TelemetryConfig`].
+//! - `init` + `guard`: the tracing subscriber, the OTLP span pipeline and its shutdown flush.
+//! - `handle`: [`Telemetry`], the handle `init` returns and everything it hands out.
+//! - `propagation`: `OTEL_PROPAGATORS`, extraction from requests, injection into calls.
+//! - `http`: the request middleware (root span + server duration histogram) and `/metrics`.
+//! - `client`: the traced outgoing HTTP client.
+//! - `metrics`: a small OpenMetrics registry whose histograms carry exemplars of sampled spans.
+//! - `logs`: JSON log lines that carry the `trace_id`/`span_id` of the span they happen in.
+//! - `pipeline`: the exporter wrapper behind `otel_sdk_exporter_span_exported_total`.
+//! - [`testing`]: one initialisation, then a handle per application, for tests and benches.
 //!
 //! # Why metrics are not OpenTelemetry metrics
 //! The Rust OpenTelemetry metrics SDK (0.3x) does not collect exemplars
@@ -23,23 +40,26 @@
 //! trace behind it, so metrics here are Prometheus-native: exposed as OpenMetrics text with
 //! exemplars, scraped by Prometheus; traces still leave over OTLP.
 
-pub mod client;
+mod client;
 pub mod config;
 mod error;
-pub mod guard;
-pub mod http;
-pub mod init;
-pub mod logs;
-pub mod metrics;
-pub mod pipeline;
-pub mod propagation;
+mod guard;
+mod handle;
+mod http;
+mod init;
+mod logs;
+mod metrics;
+mod pipeline;
+mod propagation;
+pub mod testing;
 
 pub use client::{ClientResponse, TracedClient};
-pub use config::{LogFormat, OtlpProtocol, TelemetryArgs, TelemetryConfig};
+pub use config::{TelemetryArgs, TelemetryConfig};
 pub use error::Error;
-pub use guard::TelemetryGuard;
+pub use handle::Telemetry;
+pub use http::{MetricsEndpoint, RequestTelemetry};
 pub use init::init;
-pub use metrics::Registry;
+pub use metrics::{Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, SpanIds};
 
 // Callers use these re-exports so that the whole workspace shares exactly one version of each.
 pub use opentelemetry;

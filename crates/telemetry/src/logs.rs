@@ -16,13 +16,13 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 #[derive(Debug, Default, Clone, Copy)]
-pub struct JsonWithTraceIds;
+pub(crate) struct JsonWithTraceIds;
 
 /// Span fields formatter for [`JsonWithTraceIds`], which does not print span fields: the `fmt`
 /// layer would otherwise format every field of every span into a string nobody reads (with
 /// ANSI styling; about 7 % of a catalog request's CPU in the profile in docs/BENCHMARKS.md).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct NoSpanFields;
+pub(crate) struct NoSpanFields;
 
 impl<'writer> FormatFields<'writer> for NoSpanFields {
     fn format_fields<R: tracing_subscriber::field::RecordFields>(

@@ -27,12 +27,12 @@ pub(crate) fn counts() -> [(&'static str, u64); 3] {
 
 /// Wraps a span exporter and counts the spans of every batch by outcome.
 #[derive(Debug)]
-pub struct CountingExporter<E> {
+pub(crate) struct CountingExporter<E> {
     inner: E,
 }
 
 impl<E> CountingExporter<E> {
-    pub fn new(inner: E) -> Self {
+    pub(crate) fn new(inner: E) -> Self {
         Self { inner }
     }
 }

@@ -6,44 +6,49 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use actix_web::{test, web, App, HttpResponse};
-use telemetry::config::{BatchSettings, OtlpProtocol, SamplerChoice, TraceExport};
-use telemetry::http::{metrics_endpoint, RequestTelemetry};
-use telemetry::{LogFormat, Registry, TelemetryConfig};
+use clap::Parser;
+use telemetry::{TelemetryArgs, TelemetryConfig};
+
+/// Settings as an operator gives them: flags (each also a variable).
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
+}
 
 #[actix_web::test]
 async fn a_blackholed_collector_never_delays_requests() {
     // Accepts (the kernel completes the handshake) but nobody ever reads or answers.
     let blackhole = TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}/v1/traces", blackhole.local_addr().unwrap());
-    let config = TelemetryConfig {
-        service_name: "blackhole-test".into(),
-        service_version: "0".into(),
-        resource_attributes: vec![("deployment.environment".into(), "test".into())],
-        traces: Some(TraceExport {
-            protocol: OtlpProtocol::HttpProtobuf,
-            endpoint,
-            sampler: SamplerChoice::AlwaysOn,
-            batch: BatchSettings {
-                schedule_delay: Some(Duration::from_millis(50)),
-                max_queue_size: Some(256),
-                max_export_batch_size: Some(64),
-                export_timeout: Some(Duration::from_millis(500)),
-            },
-        }),
-        log_filter: "info".into(),
-        log_format: LogFormat::Json,
-        exemplar_max_age: Duration::from_secs(600),
-    };
-    let guard = telemetry::init::init_with_writer(&config, std::io::sink).unwrap();
-    let registry = Registry::default();
+    let cli = Cli::try_parse_from([
+        "blackhole-test",
+        "--otel-exporter-otlp-traces-endpoint",
+        &endpoint,
+        "--otel-traces-sampler",
+        "always_on",
+        "--otel-resource-attributes",
+        "deployment.environment=test",
+        "--otel-bsp-schedule-delay",
+        "50",
+        "--otel-bsp-max-queue-size",
+        "256",
+        "--otel-bsp-max-export-batch-size",
+        "64",
+        "--otel-bsp-export-timeout",
+        "500",
+    ])
+    .unwrap();
+    let config = TelemetryConfig::from_args(&cli.telemetry, "blackhole-test", "0").unwrap();
+    let telemetry = telemetry::testing::init_with_writer(&config, std::io::sink).unwrap();
     let app = test::init_service(
         App::new()
-            .wrap(RequestTelemetry::new(&registry))
+            .wrap(telemetry.middleware())
             .route(
                 "/ping",
                 web::get().to(|| async { HttpResponse::Ok().finish() }),
             )
-            .service(metrics_endpoint(registry.clone())),
+            .service(telemetry.metrics_endpoint()),
     )
     .await;
 
@@ -76,7 +81,7 @@ async fn a_blackholed_collector_never_delays_requests() {
     );
 
     let t = Instant::now();
-    guard.shutdown().await;
+    telemetry.shutdown().await;
     assert!(
         t.elapsed() < Duration::from_secs(15),
         "shutdown hung for {:?}",

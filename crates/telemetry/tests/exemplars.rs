@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use actix_web::{test, web, App, HttpResponse};
 use otlp_sink::OtlpSink;
-use telemetry::http::{metrics_endpoint, RequestTelemetry};
-use telemetry::{Registry, TelemetryConfig};
+use telemetry::TelemetryConfig;
 
 #[derive(Clone, Default)]
 struct Lines(Arc<Mutex<Vec<u8>>>);
@@ -51,13 +50,12 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
     let sink = OtlpSink::start_in_background("127.0.0.1:0".parse().unwrap()).unwrap();
     let logs = Lines::default();
     let writer = logs.clone();
-    let config = TelemetryConfig::testing("telemetry-test", &sink.traces_endpoint());
-    let _guard = telemetry::init::init_with_writer(&config, move || writer.clone()).unwrap();
+    let config = TelemetryConfig::testing("telemetry-test", "0.0.0-test", &sink.traces_endpoint());
+    let telemetry = telemetry::testing::init_with_writer(&config, move || writer.clone()).unwrap();
 
-    let registry = Registry::new(Duration::from_secs(600));
     let app = test::init_service(
         App::new()
-            .wrap(RequestTelemetry::new(&registry))
+            .wrap(telemetry.middleware())
             .route(
                 "/jobs/{id}",
                 web::get().to(|| async {
@@ -73,7 +71,7 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
                     ))
                 }),
             )
-            .service(metrics_endpoint(registry.clone())),
+            .service(telemetry.metrics_endpoint()),
     )
     .await;
 
@@ -142,8 +140,11 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
         !text.contains(&unsampled_trace),
         "unsampled trace leaked into an exemplar:\n{text}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(sink.store.trace(&unsampled_trace).is_empty());
+    telemetry::testing::force_flush(&telemetry).await.unwrap();
+    assert!(
+        sink.store.trace(&unsampled_trace).is_empty(),
+        "an unsampled request exported a span"
+    );
 
     independent_parser_accepts(&text);
 

@@ -1,44 +1,49 @@
 //! `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: spans reach an OTLP/gRPC receiver, and shutdown (from a
-//! blocking thread, as `TelemetryGuard::shutdown` does) flushes them without stalling the runtime
+//! blocking thread, as `Telemetry::shutdown` does) flushes them without stalling the runtime
 //! that drives the gRPC channel.
 
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use otlp_sink::{GrpcReceiver, SpanStore};
-use telemetry::config::{BatchSettings, OtlpProtocol, SamplerChoice, TraceExport};
-use telemetry::{LogFormat, TelemetryConfig};
+use telemetry::{SpanIds, TelemetryArgs, TelemetryConfig};
+
+/// Settings as an operator gives them: flags (each also a variable).
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
+}
 
 #[actix_web::test]
 async fn spans_are_exported_over_grpc_and_flushed_on_shutdown() {
     let store = SpanStore::new();
     let receiver =
         GrpcReceiver::start_in_background("127.0.0.1:0".parse().unwrap(), store.clone()).unwrap();
-    let config = TelemetryConfig {
-        service_name: "grpc-test".into(),
-        service_version: "0".into(),
-        resource_attributes: vec![("deployment.environment".into(), "test".into())],
-        traces: Some(TraceExport {
-            protocol: OtlpProtocol::Grpc,
-            endpoint: receiver.endpoint(),
-            sampler: SamplerChoice::AlwaysOn,
-            // A long delay: only the shutdown flush can deliver the span in time.
-            batch: BatchSettings {
-                schedule_delay: Some(Duration::from_secs(60)),
-                ..BatchSettings::default()
-            },
-        }),
-        log_filter: "info".into(),
-        log_format: LogFormat::Json,
-        exemplar_max_age: Duration::from_secs(600),
-    };
-    let guard = telemetry::init::init_with_writer(&config, std::io::sink).unwrap();
+    let cli = Cli::try_parse_from([
+        "grpc-test",
+        "--otel-exporter-otlp-protocol",
+        "grpc",
+        "--otel-exporter-otlp-traces-endpoint",
+        &receiver.endpoint(),
+        "--otel-traces-sampler",
+        "always_on",
+        "--otel-resource-attributes",
+        "deployment.environment=test",
+        // A long delay: only the shutdown flush can deliver the span in time.
+        "--otel-bsp-schedule-delay",
+        "60000",
+    ])
+    .unwrap();
+    let config = TelemetryConfig::from_args(&cli.telemetry, "grpc-test", "0").unwrap();
+    let telemetry = telemetry::testing::init_with_writer(&config, std::io::sink).unwrap();
     let trace_id = {
         let span = tracing::info_span!("grpc.exported", otel.kind = "internal");
-        let ids = telemetry::metrics::SpanIds::of_span(&span).expect("sampled span");
-        ids.trace_id.to_string()
+        let ids = span.in_scope(SpanIds::current).expect("sampled span");
+        ids.trace_id().to_string()
     };
     let started = Instant::now();
-    guard.shutdown().await;
+    telemetry.shutdown().await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "shutdown took {:?}",

@@ -7,13 +7,22 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use telemetry::metrics::{SpanIds, HTTP_DURATION_BUCKETS};
-use telemetry::Registry;
+use telemetry::{Exemplar, SpanIds, Telemetry, TelemetryConfig};
 use tracing_subscriber::layer::SubscriberExt;
+
+/// The OpenTelemetry HTTP duration buckets, as the request middleware uses them.
+const HTTP_DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// A handle with its own registry; the test's subscriber is installed per test (`set_default`).
+fn telemetry() -> Telemetry {
+    let config = TelemetryConfig::testing("zero-alloc", "0.0.0", "http://127.0.0.1:9/v1/traces");
+    telemetry::testing::detached(&config)
+}
 
 struct Counting;
 
@@ -96,8 +105,8 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
     let (subscriber, _provider) = subscriber(Sampler::AlwaysOn);
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let registry = Registry::new(Duration::from_secs(600));
-    let family = registry.histogram(
+    let telemetry = telemetry();
+    let family = telemetry.histogram(
         "work_duration_seconds",
         "Work.",
         &["route"],
@@ -106,13 +115,12 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
     let h = family.get(&["/jobs/{id}"]);
     let span = tracing::info_span!("work");
     let _entered = span.enter();
-    let ids = SpanIds::of_span(&span).expect("a sampled span");
-    assert_eq!(SpanIds::active(), Some(ids), "the entered span is active");
+    let ids = SpanIds::current().expect("the entered span is sampled");
 
     // The very first observation of every bucket takes an exemplar: nothing allocated.
     let first = allocations_in(|| {
         for i in 0..16 {
-            h.observe(spread(i));
+            h.observe(spread(i), Exemplar::CurrentSpan);
         }
     });
     assert_eq!(first, (0, 0), "(allocations, bytes) for first observations");
@@ -120,7 +128,7 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
     for interval in 0..3 {
         let counted = allocations_in(|| {
             for i in 0..10_000 {
-                h.observe(spread(i));
+                h.observe(spread(i), Exemplar::CurrentSpan);
             }
         });
         assert_eq!(
@@ -129,14 +137,15 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
             "(allocations, bytes) in interval {interval}"
         );
         // The scrape allocates (it builds the text); it is outside the counted window.
-        let text = registry.encode();
+        let text = telemetry::testing::scrape(&telemetry);
         let with_exemplar = text
             .lines()
             .filter(|l| l.starts_with("work_duration_seconds_bucket"))
             .filter(|l| {
                 l.contains(&format!(
                     "# {{trace_id=\"{}\",span_id=\"{}\"}}",
-                    ids.trace_id, ids.span_id
+                    ids.trace_id(),
+                    ids.span_id()
                 ))
             })
             .count();
@@ -146,38 +155,46 @@ fn observations_inside_a_sampled_span_allocate_nothing() {
         );
     }
 
-    // The other entry points, and an existing child looked up by its labels.
+    // The other exemplar sources, and an existing child looked up by its labels. A scrape
+    // before each round makes every bucket want an exemplar again, so each source is read.
+    for (name, exemplar) in [
+        ("Exemplar::Span", Exemplar::Span(&span)),
+        ("Exemplar::Ids", Exemplar::Ids(ids)),
+        ("Exemplar::None", Exemplar::None),
+    ] {
+        telemetry::testing::scrape(&telemetry);
+        let counted = allocations_in(|| {
+            for i in 0..1_000 {
+                h.observe(spread(i), exemplar);
+            }
+        });
+        assert_eq!(counted, (0, 0), "(allocations, bytes) for {name}");
+    }
     let counted = allocations_in(|| {
         for i in 0..1_000 {
-            h.observe_in_span(spread(i), &span);
-            h.observe_with_ids(spread(i), Some(ids));
-            h.observe_with_ids(spread(i), None);
             let again = family.get(&["/jobs/{id}"]);
-            again.observe(spread(i));
+            again.observe(spread(i), Exemplar::CurrentSpan);
         }
     });
-    assert_eq!(
-        counted,
-        (0, 0),
-        "(allocations, bytes) for observe_in_span, observe_with_ids, Family::get"
-    );
+    assert_eq!(counted, (0, 0), "(allocations, bytes) for Family::get");
 }
 
 #[test]
 fn observations_outside_sampled_spans_allocate_nothing_and_leave_no_exemplar() {
     let (subscriber, _provider) = subscriber(Sampler::AlwaysOff);
     let _default = tracing::subscriber::set_default(subscriber);
-    let registry = Registry::new(Duration::from_secs(600));
-    let h = registry
+    let telemetry = telemetry();
+    let h = telemetry
         .histogram("idle_seconds", "Idle.", &[], HTTP_DURATION_BUCKETS)
         .get(&[]);
 
     let span = tracing::info_span!("unsampled");
     let entered = span.enter();
-    assert_eq!(SpanIds::active(), None, "an unsampled span is no exemplar");
+    assert_eq!(SpanIds::current(), None, "an unsampled span is no exemplar");
     let counted = allocations_in(|| {
         for i in 0..10_000 {
-            h.observe(spread(i));
+            h.observe(spread(i), Exemplar::CurrentSpan);
+            h.observe(spread(i), Exemplar::Span(&span));
         }
     });
     assert_eq!(counted, (0, 0), "inside an unsampled span");
@@ -185,11 +202,11 @@ fn observations_outside_sampled_spans_allocate_nothing_and_leave_no_exemplar() {
 
     let counted = allocations_in(|| {
         for i in 0..10_000 {
-            h.observe(spread(i));
+            h.observe(spread(i), Exemplar::CurrentSpan);
         }
     });
     assert_eq!(counted, (0, 0), "outside any span");
-    let text = registry.encode();
+    let text = telemetry::testing::scrape(&telemetry);
     assert!(!text.contains("trace_id"), "{text}");
-    assert!(text.contains("idle_seconds_count 20000\n"), "{text}");
+    assert!(text.contains("idle_seconds_count 30000\n"), "{text}");
 }

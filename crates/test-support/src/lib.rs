@@ -11,6 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database};
+use telemetry::{Telemetry, TelemetryConfig};
 
 pub use otlp_sink::{self, OtlpSink, SpanStore, StoredSpan};
 
@@ -164,21 +165,52 @@ impl std::io::Write for CaptureWriter {
     }
 }
 
-/// Telemetry for an in-process test binary, once: every span is sampled and exported to an
-/// in-process [`OtlpSink`], which is returned so tests can look their traces up.
+/// The test binary's telemetry, initialised once: logs captured (see [`captured_logs`]), every
+/// span sampled and exported to an in-process [`OtlpSink`], which is returned so tests can look
+/// their traces up.
 pub fn telemetry() -> &'static OtlpSink {
-    static SINK: OnceLock<OtlpSink> = OnceLock::new();
-    SINK.get_or_init(|| {
+    &global_telemetry().0
+}
+
+/// The one global initialisation and the handle that owns its span pipeline. A static is never
+/// dropped, so the pipeline lives as long as the test binary; the testing preset exports every
+/// 100 ms, and [`flush_spans`] exports at once.
+fn global_telemetry() -> &'static (OtlpSink, Telemetry) {
+    static GLOBAL: OnceLock<(OtlpSink, Telemetry)> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
         let sink = OtlpSink::start_in_background("127.0.0.1:0".parse().expect("literal address"))
             .expect("start the in-process OTLP sink");
-        let config = telemetry::TelemetryConfig::testing("webstore-test", &sink.traces_endpoint());
-        let guard = telemetry::init::init_with_writer(&config, || CaptureWriter)
+        let config = TelemetryConfig::testing(
+            "webstore-test",
+            env!("CARGO_PKG_VERSION"),
+            &sink.traces_endpoint(),
+        );
+        let handle = telemetry::testing::init_with_writer(&config, || CaptureWriter)
             .expect("init telemetry once");
-        // The test binary ends without dropping statics; the batch processor flushes every
-        // 100 ms (testing preset), which is what tests wait on.
-        std::mem::forget(guard);
-        sink
+        (sink, handle)
     })
+}
+
+/// The telemetry of one application under test: the testing preset's settings for
+/// `service_name` (to put in its `Settings`) and a handle of its own (`telemetry::testing::detached`):
+/// a fresh metrics registry, spans through the binary's one subscriber to [`telemetry()`]'s
+/// sink. `service_version` is the service's: pass `env!("CARGO_PKG_VERSION")`.
+pub fn app_telemetry(service_name: &str, service_version: &str) -> (TelemetryConfig, Telemetry) {
+    let sink = telemetry();
+    let config = TelemetryConfig::testing(service_name, service_version, &sink.traces_endpoint());
+    let handle = telemetry::testing::detached(&config);
+    (config, handle)
+}
+
+/// Exports every span ended so far and waits until the sink has them: what a test awaits
+/// before asserting that a span was *not* exported.
+///
+/// # Panics
+/// If the export fails (the in-process sink is down).
+pub async fn flush_spans() {
+    telemetry::testing::force_flush(&global_telemetry().1)
+        .await
+        .expect("flush the test binary's spans to the in-process sink");
 }
 
 /// Every `(METHOD, path)` an OpenAPI document lists, sorted: what a service's route-table test

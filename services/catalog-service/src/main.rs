@@ -1,22 +1,27 @@
+//! The `catalog-service` binary: settings, telemetry, server. Everything else is in the library.
+
 use catalog_service::config::{Cli, Settings};
 use catalog_service::startup::Application;
 use clap::Parser as _;
+use telemetry::Telemetry;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let settings = Settings::from_cli(cli)?;
-    let guard = telemetry::init(&settings.telemetry)?;
-    let app = match Application::build(settings).await {
-        Ok(app) => app,
-        Err(e) => {
-            tracing::error!(error = ?e, "catalog-service failed to start");
-            guard.shutdown().await;
-            return Err(e);
-        }
-    };
+    let settings = Settings::from_cli(Cli::parse())?;
+    let telemetry = telemetry::init(&settings.telemetry)?;
+    let served = serve(settings, &telemetry).await;
+    if let Err(e) = &served {
+        tracing::error!(error = ?e, "catalog-service stopped on an error");
+    }
+    // On every path, so that the spans of a failed start-up leave too.
+    telemetry.shutdown().await;
+    served
+}
+
+/// Builds the application and serves until SIGTERM or Ctrl-C.
+async fn serve(settings: Settings, telemetry: &Telemetry) -> anyhow::Result<()> {
+    let app = Application::build(settings, telemetry).await?;
     tracing::info!(address = %app.base_url(), "catalog-service listening");
-    let result = app.run_until_stopped().await;
-    guard.shutdown().await;
-    Ok(result?)
+    app.run_until_stopped().await?;
+    Ok(())
 }

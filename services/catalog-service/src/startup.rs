@@ -23,7 +23,11 @@ pub struct Application {
 impl Application {
     /// Connects and migrates the database, sets up the cache and binds the listener. An
     /// unreachable Redis is only a warning: requests are served from the database meanwhile.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Spans, `/metrics` and the service's instruments come from `telemetry`.
+    pub async fn build(
+        settings: Settings,
+        telemetry: &telemetry::Telemetry,
+    ) -> anyhow::Result<Self> {
         let db = service_kit::db::connect(&settings.database_url).await?;
         Migrator::up(&db, None).await.with_context(|| {
             format!(
@@ -32,7 +36,6 @@ impl Application {
             )
         })?;
 
-        let registry = telemetry::Registry::new(settings.telemetry.exemplar_max_age);
         let cache = match &settings.cache.redis_url {
             Some(url) => {
                 let redis = RedisCache::new(url, settings.cache.ttl)
@@ -62,7 +65,7 @@ impl Application {
             db,
             cache,
             settings.cache.key_prefix.clone(),
-            &registry,
+            telemetry,
         ));
 
         let listener = TcpListener::bind(settings.bind_addr)
@@ -82,11 +85,12 @@ impl Application {
             _ => format!("http://{host}:{port}"),
         };
         let openapi = ApiDoc::openapi();
+        let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(service_kit::app::security_headers())
-                .wrap(telemetry::http::RequestTelemetry::new(&registry))
-                .configure(service_kit::app::common(registry.clone(), openapi.clone()))
+                .wrap(request_telemetry.clone())
+                .configure(service_kit::app::common(metrics.clone(), openapi.clone()))
                 .app_data(catalog.clone())
                 .configure(routes::configure)
         })

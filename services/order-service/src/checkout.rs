@@ -5,7 +5,7 @@
 //! so that no money can move for an order the store does not know.
 
 use futures_util::future::join_all;
-use telemetry::metrics::SpanIds;
+use telemetry::{Exemplar, SpanIds};
 use uuid::Uuid;
 
 use crate::clients::{CatalogClient, CatalogError, ChargeOutcome, ChargeRequest, PaymentClient};
@@ -61,7 +61,7 @@ impl CheckoutFlow {
         checkout: Checkout,
         order: OrderRef,
     ) -> Result<Placed, CheckoutError> {
-        let trace_id = SpanIds::current().map(|ids| ids.trace_id.to_string());
+        let trace_id = SpanIds::current().map(|ids| ids.trace_id().to_string());
         let written = match order {
             OrderRef::New(id) => self.write(customer, &checkout, id, &trace_id).await?,
             OrderRef::Reserved(id) => {
@@ -125,7 +125,7 @@ impl CheckoutFlow {
         self.metrics
             .checkout_amount
             .get(&[country, method])
-            .observe(total.usd());
+            .observe(total.usd(), Exemplar::CurrentSpan);
         self.screen_basket(customer, checkout, order_id, total)
             .await;
         Ok(Written {
@@ -167,7 +167,10 @@ impl CheckoutFlow {
         self.metrics
             .payment_duration
             .get(&[country, method, charge.outcome.label()])
-            .observe_with_ids(charge.elapsed.as_secs_f64(), charge.span_ids);
+            .observe(
+                charge.elapsed.as_secs_f64(),
+                Exemplar::from(charge.span_ids),
+            );
 
         let (status, result) = match charge.outcome {
             ChargeOutcome::Paid { charge_id } => (

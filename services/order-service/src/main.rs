@@ -1,15 +1,27 @@
-use anyhow::Context;
-use clap::Parser;
+//! The `order-service` binary: settings, telemetry, server. Everything else is in the library.
+
+use clap::Parser as _;
 use order_service::config::{Cli, Settings};
 use order_service::startup::Application;
+use telemetry::Telemetry;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_cli(Cli::parse())?;
-    let telemetry = telemetry::init(&settings.telemetry).context("telemetry")?;
-    let app = Application::build(settings).await?;
-    tracing::info!(address = %app.base_url(), "order-service listening");
-    let result = app.run_until_stopped().await;
+    let telemetry = telemetry::init(&settings.telemetry)?;
+    let served = serve(settings, &telemetry).await;
+    if let Err(e) = &served {
+        tracing::error!(error = ?e, "order-service stopped on an error");
+    }
+    // On every path, so that the spans of a failed start-up leave too.
     telemetry.shutdown().await;
-    result.context("server")
+    served
+}
+
+/// Builds the application and serves until SIGTERM or Ctrl-C.
+async fn serve(settings: Settings, telemetry: &Telemetry) -> anyhow::Result<()> {
+    let app = Application::build(settings, telemetry).await?;
+    tracing::info!(address = %app.base_url(), "order-service listening");
+    app.run_until_stopped().await?;
+    Ok(())
 }

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use telemetry::metrics::{CounterFamily, HistogramFamily};
-use telemetry::Registry;
+use telemetry::{CounterFamily, HistogramFamily, Telemetry};
 
 pub const PAYMENT_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0];
 pub const AMOUNT_BUCKETS: &[f64] = &[
@@ -21,32 +20,32 @@ pub struct OrderMetrics {
 }
 
 impl OrderMetrics {
-    pub fn new(registry: &Registry) -> Self {
+    pub fn new(telemetry: &Telemetry) -> Self {
         Self {
-            payment_duration: registry.histogram(
+            payment_duration: telemetry.histogram(
                 "webstore_payment_duration_seconds",
                 "Duration of payment-gateway charges as seen by the order service.",
                 &["country", "payment_method", "outcome"],
                 PAYMENT_BUCKETS,
             ),
-            checkout_amount: registry.histogram(
+            checkout_amount: telemetry.histogram(
                 "webstore_checkout_amount_usd",
                 "Order totals in US dollars.",
                 &["country", "payment_method"],
                 AMOUNT_BUCKETS,
             ),
-            orders: registry.counter("webstore_orders", "Orders by final status.", &["status"]),
-            auth_failures: registry.counter(
+            orders: telemetry.counter("webstore_orders", "Orders by final status.", &["status"]),
+            auth_failures: telemetry.counter(
                 "webstore_auth_failures",
                 "Rejected API credentials by reason.",
                 &["reason"],
             ),
-            idempotency: registry.counter(
+            idempotency: telemetry.counter(
                 "webstore_idempotency_requests",
                 "Checkouts with an Idempotency-Key by result: new, resumed (retry of an open order), replayed, conflict (409), key_reuse (422).",
                 &["result"],
             ),
-            suspicious: registry.counter(
+            suspicious: telemetry.counter(
                 "webstore_suspicious_activity",
                 "Orders flagged (not blocked) by a suspicious-activity rule.",
                 &["rule"],

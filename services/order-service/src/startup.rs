@@ -6,7 +6,6 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm_migration::MigratorTrait;
-use telemetry::{Registry, TracedClient};
 use utoipa::OpenApi;
 
 use crate::checkout::CheckoutFlow;
@@ -30,12 +29,16 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
-    pub registry: Registry,
     pub store: OrderStore,
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Spans, `/metrics`, the traced client and the service's instruments come from
+    /// `telemetry`.
+    pub async fn build(
+        settings: Settings,
+        telemetry: &telemetry::Telemetry,
+    ) -> anyhow::Result<Self> {
         let db = service_kit::db::connect(&settings.database_url).await?;
         Migrator::up(&db, None)
             .await
@@ -46,15 +49,13 @@ impl Application {
             + settings.payment_timeout
             + std::time::Duration::from_secs(30);
         let idempotency = IdempotencyStore::new(db, settings.idempotency_ttl, idempotency_lock);
-        let registry = Registry::new(settings.telemetry.exemplar_max_age);
-        let http = TracedClient::new(
-            reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(2))
-                .pool_idle_timeout(std::time::Duration::from_secs(30))
-                .build()
-                .context("building the HTTP client")?,
-            &registry,
-        );
+        let http = telemetry
+            .http_client(
+                reqwest::Client::builder()
+                    .connect_timeout(std::time::Duration::from_secs(2))
+                    .pool_idle_timeout(std::time::Duration::from_secs(30)),
+            )
+            .context("building the HTTP client")?;
         let flow = CheckoutFlow {
             catalog: CatalogClient::new(
                 http.clone(),
@@ -67,7 +68,7 @@ impl Application {
                 settings.payment_timeout,
             ),
             store: store.clone(),
-            metrics: OrderMetrics::new(&registry),
+            metrics: OrderMetrics::new(telemetry),
             rules: settings.suspicious,
         };
         let redis = match &settings.redis_url {
@@ -84,7 +85,7 @@ impl Application {
         let rate_limiter = RateLimiter::new(
             settings.rate_limits,
             redis,
-            RateLimitMetrics::new(&registry),
+            RateLimitMetrics::new(telemetry),
         );
         let state = web::Data::new(AppState {
             flow,
@@ -97,7 +98,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
-        let app_registry = registry.clone();
+        let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(routes::middleware::cors(&origins))
@@ -105,13 +106,10 @@ impl Application {
                     routes::middleware::cors_errors_as_problems,
                 ))
                 .wrap(service_kit::app::security_headers())
-                .wrap(telemetry::http::RequestTelemetry::new(&app_registry))
+                .wrap(request_telemetry.clone())
                 .app_data(state.clone())
                 .configure(routes::configure)
-                .configure(service_kit::app::common(
-                    app_registry.clone(),
-                    ApiDoc::openapi(),
-                ))
+                .configure(service_kit::app::common(metrics.clone(), ApiDoc::openapi()))
         })
         .listen(listener)?;
         // Slow-loris: a client gets this long to send its request head, and a closing
@@ -125,7 +123,6 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
-            registry,
             store,
         })
     }

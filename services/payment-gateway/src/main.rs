@@ -1,15 +1,26 @@
 //! The `payment-gateway` binary: settings, telemetry, server. Everything else is in the library.
 
-use clap::Parser;
+use clap::Parser as _;
 use payment_gateway::config::{Cli, Settings};
 use payment_gateway::startup::Application;
+use telemetry::Telemetry;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let settings = Settings::from_cli(cli)?;
-    let guard = telemetry::init(&settings.telemetry)?;
-    let app = Application::build(settings.clone()).await?;
+    let settings = Settings::from_cli(Cli::parse())?;
+    let telemetry = telemetry::init(&settings.telemetry)?;
+    let served = serve(settings, &telemetry).await;
+    if let Err(e) = &served {
+        tracing::error!(error = ?e, "payment-gateway stopped on an error");
+    }
+    // On every path, so that the spans of a failed start-up leave too.
+    telemetry.shutdown().await;
+    served
+}
+
+/// Builds the application and serves until SIGTERM or Ctrl-C.
+async fn serve(settings: Settings, telemetry: &Telemetry) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone(), telemetry).await?;
     tracing::info!(
         port = app.port(),
         bind_addr = %settings.bind_addr,
@@ -19,9 +30,7 @@ async fn main() -> anyhow::Result<()> {
         admin_api = settings.admin_token.is_some(),
         "payment-gateway listening"
     );
-    let result = app.run_until_stopped().await;
+    app.run_until_stopped().await?;
     tracing::info!("payment-gateway stopped");
-    guard.shutdown().await;
-    result?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use telemetry::metrics::{CounterFamily, HistogramFamily};
+use telemetry::{CounterFamily, Exemplar, HistogramFamily};
 
 use crate::domain::{Outcome, PaymentMethod};
 
@@ -27,19 +27,19 @@ pub struct GatewayMetrics {
 }
 
 impl GatewayMetrics {
-    pub fn new(registry: &telemetry::Registry) -> Self {
+    pub fn new(telemetry: &telemetry::Telemetry) -> Self {
         Self {
-            charges: registry.counter(
+            charges: telemetry.counter(
                 "webstore_gateway_charges",
                 "Charges decided by the mock gateway, by outcome.",
                 &["payment_method", "outcome"],
             ),
-            replays: registry.counter(
+            replays: telemetry.counter(
                 "webstore_gateway_idempotent_replays",
                 "Charge requests answered from a stored charge (replayed) or refused for reusing a key with another body (key_reuse).",
                 &["result"],
             ),
-            latency: registry.histogram(
+            latency: telemetry.histogram(
                 "webstore_gateway_simulated_latency_seconds",
                 "Simulated provider latency slept per charge (model × GATEWAY_LATENCY_SCALE + injected latency_ms).",
                 &["payment_method"],
@@ -60,6 +60,6 @@ impl GatewayMetrics {
     pub fn simulated_latency(&self, method: PaymentMethod, delay: Duration) {
         self.latency
             .get(&[method.as_str()])
-            .observe(delay.as_secs_f64());
+            .observe(delay.as_secs_f64(), Exemplar::CurrentSpan);
     }
 }

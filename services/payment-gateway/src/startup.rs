@@ -25,8 +25,12 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database, migrates it, binds the listener (port 0 picks a free port, kept
-    /// in [`Application::port`]) and builds the server.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// in [`Application::port`]) and builds the server. Spans, `/metrics` and the gateway's
+    /// instruments come from `telemetry`.
+    pub async fn build(
+        settings: Settings,
+        telemetry: &telemetry::Telemetry,
+    ) -> anyhow::Result<Self> {
         let db = service_kit::db::connect(&settings.database_url).await?;
         Migrator::up(&db, None)
             .await
@@ -41,15 +45,14 @@ impl Application {
 
         // Everything shared is created here, once, outside the per-worker factory below: the
         // faults and the RNG must be one per process, not one per worker.
-        let registry = telemetry::Registry::new(settings.telemetry.exemplar_max_age);
-        let request_telemetry = telemetry::http::RequestTelemetry::new(&registry);
+        let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let faults = FaultSwitch::new(Faults::default());
         let gateway = web::Data::new(Gateway::new(
             ChargeStore::new(db.clone()),
             faults.clone(),
             settings.latency_scale,
             settings.seed,
-            GatewayMetrics::new(&registry),
+            GatewayMetrics::new(telemetry),
         ));
         let fault_switch = web::Data::new(faults.clone());
         let admin_token = settings.admin_token.clone().map(web::Data::new);
@@ -65,7 +68,7 @@ impl Application {
             if let Some(token) = &admin_token {
                 app = app.app_data(token.clone());
             }
-            app.configure(service_kit::app::common(registry.clone(), openapi.clone()))
+            app.configure(service_kit::app::common(metrics.clone(), openapi.clone()))
                 .configure(routes::configure(admin_enabled))
         });
         if let Some(workers) = settings.http_workers {

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use hashbrown::{Equivalent, HashMap};
 
-use super::Histogram;
+use super::histogram::Histogram;
+use super::text;
 
-/// A monotonically increasing count.
+/// A monotonically increasing count: one child of a [`CounterFamily`].
 #[derive(Debug, Default)]
 pub struct Counter(AtomicU64);
 
@@ -17,10 +18,12 @@ impl Counter {
     pub fn inc(&self) {
         self.0.fetch_add(1, Relaxed);
     }
+
     pub fn inc_by(&self, n: u64) {
         self.0.fetch_add(n, Relaxed);
     }
-    pub fn get(&self) -> u64 {
+
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }
 }
@@ -57,7 +60,8 @@ impl Equivalent<LabelValues> for LabelRef<'_> {
     }
 }
 
-/// Children of one metric family, created on first use.
+/// Children of one metric family, one per distinct tuple of label values, created on first use.
+/// Registered through `Telemetry::histogram` / `Telemetry::counter`.
 pub struct Family<M> {
     label_names: &'static [&'static str],
     children: RwLock<HashMap<LabelValues, Child<M>>>,
@@ -69,7 +73,9 @@ pub struct Family<M> {
     sorted: Mutex<(u64, Arc<[Child<M>]>)>,
 }
 
+/// Counters by label values: `family.get(&["hit"]).inc()`.
 pub type CounterFamily = Family<Counter>;
+/// Histograms by label values: `family.get(&["US", "card"]).observe(v, Exemplar::CurrentSpan)`.
 pub type HistogramFamily = Family<Histogram>;
 
 /// One child of a family, for encoding: its label pairs rendered once, when the child was created
@@ -108,10 +114,6 @@ impl<M> Family<M> {
             generation: AtomicU64::new(1),
             sorted: Mutex::new((0, Arc::from(Vec::new()))),
         }
-    }
-
-    pub fn label_names(&self) -> &'static [&'static str] {
-        self.label_names
     }
 
     /// The child for these label values (in the order of the family's label names).
@@ -177,7 +179,7 @@ fn render_labels(names: &[&str], values: &[&str]) -> String {
         }
         out.push_str(n);
         out.push_str("=\"");
-        super::encode::escape(&mut out, v, true);
+        text::escape(&mut out, v, true);
         out.push('"');
     }
     out

@@ -26,81 +26,19 @@
 //! A bucket that sees nothing sampled in an interval keeps its previous exemplar, which the
 //! encoder stops exposing once it is older than `EXEMPLAR_MAX_AGE`.
 //!
-//! [`Registry::encode`]: super::Registry::encode
+//! [`Registry::encode`]: super::registry::Registry::encode
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+use opentelemetry::trace::{SpanId, TraceId};
+
+use super::exemplar::{unix_nanos, Exemplar, Sample, SpanIds};
+use super::text;
 
 use Ordering::{Acquire, Relaxed, Release};
-
-/// The ids an exemplar links to. Fixed size: attaching one allocates nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SpanIds {
-    pub trace_id: TraceId,
-    pub span_id: SpanId,
-}
-
-impl SpanIds {
-    /// `Some` only for a valid, sampled context: an unsampled span has real ids too, but its
-    /// trace is never stored, and an exemplar pointing at it would be a dead link.
-    pub fn from_context(cx: &SpanContext) -> Option<Self> {
-        (cx.is_valid() && cx.is_sampled()).then(|| Self {
-            trace_id: cx.trace_id(),
-            span_id: cx.span_id(),
-        })
-    }
-
-    /// The ids of a `tracing` span, through the OpenTelemetry layer (≈160 ns: call it rarely).
-    pub fn of_span(span: &tracing::Span) -> Option<Self> {
-        let cx = span.context();
-        let ids = Self::from_context(cx.span().span_context());
-        ids
-    }
-
-    /// The span of the OpenTelemetry context active on this thread: a thread-local read, a few
-    /// nanoseconds, no allocation.
-    ///
-    /// `tracing-opentelemetry` activates a span's context whenever the `tracing` span is entered
-    /// (its default, kept by [`crate::init`]), so inside an entered span — a request handler, an
-    /// `.instrument()`ed future — this is that span. [`Histogram::observe`] uses it.
-    pub fn active() -> Option<Self> {
-        opentelemetry::Context::map_current(|cx| Self::from_context(cx.span().span_context()))
-    }
-
-    /// The current span's ids: [`SpanIds::active`] when a span context is active on this thread,
-    /// otherwise `tracing`'s current span through the OpenTelemetry layer (for subscribers built
-    /// without context activation).
-    pub fn current() -> Option<Self> {
-        let active = opentelemetry::Context::map_current(|cx| {
-            let span = cx.span();
-            let sc = span.span_context();
-            sc.is_valid().then(|| Self::from_context(sc))
-        });
-        match active {
-            Some(ids) => ids,
-            None => Self::of_span(&tracing::Span::current()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Exemplar {
-    pub ids: SpanIds,
-    pub value: f64,
-    /// When it was taken, in nanoseconds since the Unix epoch.
-    pub at_nanos: u64,
-}
-
-/// Nanoseconds since the Unix epoch (0 before it).
-pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
 
 /// Set in [`ExemplarSlot::state`]: the next sampled observation takes the slot.
 const WANTED: u64 = 1 << 63;
@@ -157,12 +95,12 @@ impl ExemplarSlot {
         }
         // The odd sequence number is visible before any of the words below change.
         fence(Release);
-        let trace = u128::from_be_bytes(ids.trace_id.to_bytes());
+        let trace = u128::from_be_bytes(ids.trace_id().to_bytes());
         let at = unix_nanos(SystemTime::now());
         self.trace_hi.store((trace >> 64) as u64, Relaxed);
         self.trace_lo.store(trace as u64, Relaxed);
         self.span_id
-            .store(u64::from_be_bytes(ids.span_id.to_bytes()), Relaxed);
+            .store(u64::from_be_bytes(ids.span_id().to_bytes()), Relaxed);
         self.value_bits.store(value.to_bits(), Relaxed);
         self.at_nanos.store(at, Relaxed);
         self.seq.store(seq.wrapping_add(2), Release);
@@ -171,7 +109,7 @@ impl ExemplarSlot {
 
     /// A consistent copy of the exemplar; `None` if never written, or if writers kept it busy
     /// for every attempt (the next scrape will see it).
-    fn load(&self) -> Option<Exemplar> {
+    fn load(&self) -> Option<Sample> {
         for _ in 0..64 {
             let before = self.seq.load(Acquire);
             if before == 0 {
@@ -189,11 +127,11 @@ impl ExemplarSlot {
             fence(Acquire);
             if self.seq.load(Relaxed) == before {
                 let trace = (u128::from(hi) << 64) | u128::from(lo);
-                return Some(Exemplar {
-                    ids: SpanIds {
-                        trace_id: TraceId::from_bytes(trace.to_be_bytes()),
-                        span_id: SpanId::from_bytes(span.to_be_bytes()),
-                    },
+                return Some(Sample {
+                    ids: SpanIds::from_stored(
+                        TraceId::from_bytes(trace.to_be_bytes()),
+                        SpanId::from_bytes(span.to_be_bytes()),
+                    ),
                     value: f64::from_bits(value),
                     at_nanos: at,
                 });
@@ -219,7 +157,11 @@ impl Bounds {
         b.dedup();
         let le = b
             .iter()
-            .map(|v| super::encode::float(*v).into_boxed_str())
+            .map(|v| {
+                let mut s = String::new();
+                text::float(&mut s, *v);
+                s.into_boxed_str()
+            })
             .chain(std::iter::once(Box::from("+Inf")))
             .collect();
         Self {
@@ -249,7 +191,8 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    pub fn new(bounds: &[f64]) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(bounds: &[f64]) -> Self {
         Self::with_bounds(Arc::new(Bounds::new(bounds)))
     }
 
@@ -269,26 +212,31 @@ impl Histogram {
         }
     }
 
-    /// Records `value`; the exemplar, when the bucket takes one, comes from the span active on
-    /// this thread ([`SpanIds::active`]: the entered `tracing` span).
-    pub fn observe(&self, value: f64) {
-        self.observe_with(value, SpanIds::active);
-    }
-
-    /// Records `value` with the exemplar taken from `span` (e.g. the client span that timed it).
-    pub fn observe_in_span(&self, value: f64, span: &tracing::Span) {
-        self.observe_with(value, || SpanIds::of_span(span));
-    }
-
-    /// Records `value` with explicit ids (`None`: no exemplar for this observation).
-    pub fn observe_with_ids(&self, value: f64, ids: Option<SpanIds>) {
-        self.observe_with(value, || ids);
+    /// Records `value`. `exemplar` says which span the bucket's exemplar links to, should the
+    /// bucket take this observation as its exemplar; it is read only then (see the module
+    /// docs), so [`Exemplar::CurrentSpan`] or [`Exemplar::Span`] cost nothing on the other
+    /// observations. Allocation-free whatever the source (`tests/zero_alloc.rs`).
+    #[inline]
+    pub fn observe(&self, value: f64, exemplar: Exemplar<'_>) {
+        // One instance of the hot path per source (and the match folded away where the source
+        // is a constant, as at most call sites), not a match inside it on every observation
+        // that consults the source: measurably cheaper when that is every observation (no
+        // sampled span around).
+        match exemplar {
+            Exemplar::CurrentSpan => self.observe_with(value, SpanIds::current),
+            Exemplar::Span(span) => self.observe_with(value, || SpanIds::of_span(span)),
+            Exemplar::Ids(ids) => self.observe_with(value, || Some(ids)),
+            Exemplar::None => self.observe_with(value, || None),
+        }
     }
 
     /// The hot path: two relaxed atomic adds, a compare loop for the sum, two relaxed loads of
     /// the bucket's exemplar state and a compare. `ids` runs only when the bucket wants an
     /// exemplar or this observation is the interval's next pick (see the module docs).
-    pub fn observe_with(&self, value: f64, ids: impl FnOnce() -> Option<SpanIds>) {
+    ///
+    /// [`Histogram::observe`] for callers; the request middleware calls this directly with the
+    /// span context it has already looked up.
+    pub(crate) fn observe_with(&self, value: f64, ids: impl FnOnce() -> Option<SpanIds>) {
         if value.is_nan() {
             return;
         }
@@ -345,7 +293,7 @@ impl Histogram {
     /// For one scrape: bucket `i`'s count (not cumulative) and its exemplar unless it was taken
     /// before `not_before` (Unix nanoseconds: the scrape's time minus `EXEMPLAR_MAX_AGE`); then
     /// opens bucket `i`'s next interval.
-    pub(crate) fn scrape_bucket(&self, i: usize, not_before: u64) -> (u64, Option<Exemplar>) {
+    pub(crate) fn scrape_bucket(&self, i: usize, not_before: u64) -> (u64, Option<Sample>) {
         let count = self.counts[i].load(Relaxed);
         let slot = &self.exemplars[i];
         let exemplar = slot.load().filter(|e| e.at_nanos >= not_before);
@@ -354,12 +302,13 @@ impl Histogram {
         (count, exemplar)
     }
 
-    /// Total number of observations (for tests and callers that want a quick look).
-    pub fn count(&self) -> u64 {
+    /// Total number of observations.
+    #[cfg(test)]
+    pub(crate) fn count(&self) -> u64 {
         self.counts.iter().map(|c| c.load(Relaxed)).sum()
     }
 
-    pub fn sum(&self) -> f64 {
+    pub(crate) fn sum(&self) -> f64 {
         f64::from_bits(self.sum_bits.load(Relaxed))
     }
 }
@@ -387,7 +336,7 @@ fn next_pick_after(n: u64, x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{TraceFlags, TraceState};
+    use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
     use std::time::Duration;
 
     fn ids(n: u8, sampled: bool) -> SpanContext {
@@ -407,19 +356,19 @@ mod tests {
     fn numbered(n: u64) -> Option<SpanIds> {
         let mut t = [0u8; 16];
         t[8..].copy_from_slice(&(n + 1).to_be_bytes());
-        Some(SpanIds {
-            trace_id: TraceId::from_bytes(t),
-            span_id: SpanId::from_bytes((n + 1).to_be_bytes()),
-        })
+        Some(SpanIds::from_stored(
+            TraceId::from_bytes(t),
+            SpanId::from_bytes((n + 1).to_be_bytes()),
+        ))
     }
 
     fn id_number(ids: SpanIds) -> u64 {
-        u64::from_be_bytes(ids.span_id.to_bytes()) - 1
+        u64::from_be_bytes(ids.span_id().to_bytes()) - 1
     }
 
     struct Scrape {
         counts: Vec<u64>,
-        exemplars: Vec<Option<Exemplar>>,
+        exemplars: Vec<Option<Sample>>,
     }
 
     fn scrape(h: &Histogram, now: SystemTime, max_age: Duration) -> Scrape {
@@ -436,7 +385,7 @@ mod tests {
     fn values_land_in_their_bucket_with_le_semantics() {
         let h = Histogram::new(&[1.0, 2.0]);
         for v in [0.5, 1.0, 1.5, 2.0, 3.0] {
-            h.observe_with_ids(v, None);
+            h.observe(v, Exemplar::None);
         }
         let s = scrape(&h, SystemTime::now(), MINUTE);
         assert_eq!(s.counts, vec![2, 2, 1]);
@@ -445,13 +394,30 @@ mod tests {
     }
 
     #[test]
-    fn only_sampled_contexts_become_exemplars() {
-        assert!(SpanIds::from_context(&ids(1, false)).is_none());
-        assert!(SpanIds::from_context(&SpanContext::empty_context()).is_none());
-        assert_eq!(
-            SpanIds::from_context(&ids(2, true)).map(|i| i.trace_id),
-            Some(TraceId::from_bytes([2; 16]))
-        );
+    fn each_exemplar_source_names_its_span() {
+        use opentelemetry::trace::TracerProvider as _;
+        use tracing_subscriber::layer::SubscriberExt;
+        // Spans with real, sampled ids (the SDK's default sampler) and nowhere to go.
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let _default = tracing::subscriber::set_default(subscriber);
+        let (current, other) = (tracing::info_span!("current"), tracing::info_span!("other"));
+        let _entered = current.enter();
+        let current_ids = SpanIds::current().expect("the entered span is sampled");
+        let other_ids = other.in_scope(SpanIds::current).expect("sampled too");
+        assert_ne!(current_ids, other_ids);
+        for (exemplar, expected) in [
+            (Exemplar::CurrentSpan, Some(current_ids)),
+            (Exemplar::Span(&other), Some(other_ids)),
+            (Exemplar::Ids(other_ids), Some(other_ids)),
+            (Exemplar::None, None),
+        ] {
+            let h = Histogram::new(&[1.0]);
+            h.observe(0.5, exemplar);
+            let taken = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].map(|e| e.ids);
+            assert_eq!(taken, expected, "{exemplar:?}");
+        }
     }
 
     #[test]
@@ -459,7 +425,7 @@ mod tests {
         let h = Histogram::new(&[1.0]);
         let first = SpanIds::from_context(&ids(1, true));
         let second = SpanIds::from_context(&ids(2, true));
-        h.observe_with_ids(0.1, first);
+        h.observe(0.1, first.into());
         let s = scrape(&h, SystemTime::now(), MINUTE);
         assert_eq!(
             s.exemplars[0].map(|e| (e.ids, e.value)),
@@ -467,16 +433,16 @@ mod tests {
         );
         // Unsampled observations first: the slot waits for the sampled one.
         for _ in 0..5 {
-            h.observe_with_ids(0.2, None);
+            h.observe(0.2, Exemplar::None);
         }
-        h.observe_with_ids(0.3, second);
+        h.observe(0.3, second.into());
         let s = scrape(&h, SystemTime::now(), MINUTE);
         assert_eq!(
             s.exemplars[0].map(|e| (e.ids, e.value)),
             second.map(|i| (i, 0.3))
         );
         // Nothing sampled since: the previous exemplar stays (until it is too old).
-        h.observe_with_ids(0.4, None);
+        h.observe(0.4, Exemplar::None);
         let s = scrape(&h, SystemTime::now(), MINUTE);
         assert_eq!(s.exemplars[0].map(|e| e.ids), second);
     }
@@ -512,7 +478,7 @@ mod tests {
         for _ in 0..TRIALS {
             let h = Histogram::new(&[1.0]);
             for n in 0..N {
-                h.observe_with_ids(0.5, numbered(n));
+                h.observe(0.5, numbered(n).into());
             }
             let e = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
             picked[id_number(e.ids) as usize] += 1;
@@ -531,11 +497,11 @@ mod tests {
             let (a, b) = (2 * trial, 2 * trial + 1);
             // A sampled observation, 49 unsampled ones, another sampled one. The coin picks one
             // of the unsampled ones with probability 1 - 1/50; the slot then waits for `b`.
-            h.observe_with_ids(0.5, numbered(a));
+            h.observe(0.5, numbered(a).into());
             for _ in 0..49 {
-                h.observe_with_ids(0.5, None);
+                h.observe(0.5, Exemplar::None);
             }
-            h.observe_with_ids(0.5, numbered(b));
+            h.observe(0.5, numbered(b).into());
             let e = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
             let n = id_number(e.ids);
             assert!(
@@ -551,7 +517,7 @@ mod tests {
     #[test]
     fn old_exemplars_are_not_exposed() {
         let h = Histogram::new(&[1.0]);
-        h.observe_with_ids(0.1, SpanIds::from_context(&ids(1, true)));
+        h.observe(0.1, SpanIds::from_context(&ids(1, true)).into());
         let later = SystemTime::now() + Duration::from_secs(120);
         assert!(scrape(&h, later, MINUTE).exemplars[0].is_none());
         assert!(scrape(&h, SystemTime::now(), MINUTE).exemplars[0].is_some());
@@ -568,10 +534,10 @@ mod tests {
             TraceState::default(),
         );
         let before = SystemTime::now();
-        h.observe_with_ids(0.25, SpanIds::from_context(&cx));
+        h.observe(0.25, SpanIds::from_context(&cx).into());
         let e = scrape(&h, SystemTime::now(), MINUTE).exemplars[0].unwrap();
-        assert_eq!(e.ids.trace_id, cx.trace_id());
-        assert_eq!(e.ids.span_id, cx.span_id());
+        assert_eq!(e.ids.trace_id(), cx.trace_id());
+        assert_eq!(e.ids.span_id(), cx.span_id());
         assert_eq!(e.value, 0.25);
         assert!(e.at_nanos >= unix_nanos(before) && e.at_nanos <= unix_nanos(SystemTime::now()));
     }
@@ -585,7 +551,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for n in 0..20_000 {
                         let id = t * 100_000 + n;
-                        h.observe_with_ids(id as f64 / 1e9, numbered(id));
+                        h.observe(id as f64 / 1e9, numbered(id).into());
                     }
                 })
             })
@@ -594,7 +560,7 @@ mod tests {
             if let Some(e) = scrape(&h, SystemTime::now(), MINUTE).exemplars[0] {
                 let n = id_number(e.ids);
                 let trace_n =
-                    u64::from_be_bytes(e.ids.trace_id.to_bytes()[8..].try_into().unwrap());
+                    u64::from_be_bytes(e.ids.trace_id().to_bytes()[8..].try_into().unwrap());
                 assert_eq!(trace_n, n + 1, "trace and span ids from one write");
                 assert_eq!(e.value, n as f64 / 1e9, "value from the same write");
             }
@@ -608,8 +574,8 @@ mod tests {
     #[test]
     fn nan_is_ignored_and_infinity_goes_to_the_last_bucket() {
         let h = Histogram::new(&[1.0]);
-        h.observe_with_ids(f64::NAN, None);
-        h.observe_with_ids(f64::INFINITY, None);
+        h.observe(f64::NAN, Exemplar::None);
+        h.observe(f64::INFINITY, Exemplar::None);
         assert_eq!(h.count(), 1);
         assert_eq!(
             scrape(&h, SystemTime::now(), Duration::ZERO).counts,

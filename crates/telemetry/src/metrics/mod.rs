@@ -7,24 +7,33 @@
 //! owns it.
 //!
 //! The exemplar rules, in one place ([`histogram`]):
-//! - an exemplar is attached only from a span context that is valid **and sampled**;
+//! - an exemplar is attached only from a span context that is valid **and sampled**
+//!   ([`exemplar`]);
 //! - per bucket and scrape interval, the exemplar is a uniformly sampled observation of the
 //!   interval (a reservoir of one; the first sampled observation after a scrape always takes the
 //!   slot), so the span context is read for about `ln(n)` of a bucket's `n` observations;
 //! - the hot path allocates nothing and takes no lock (`tests/zero_alloc.rs`,
 //!   `benches/histogram.rs`);
 //! - exemplars older than `EXEMPLAR_MAX_AGE` are not exposed.
+//!
+//! # Layering
+//! Each module imports only those listed before it: `text` (formatting primitives),
+//! `exemplar` (span ids, exemplar sources), `histogram`, `family`, `encode`, `registry`. This
+//! file only declares them and re-exports what the rest of the crate uses.
 
 mod encode;
+mod exemplar;
 mod family;
-pub mod histogram;
+mod histogram;
 mod registry;
+mod text;
 
+pub use exemplar::{Exemplar, SpanIds};
 pub use family::{Counter, CounterFamily, Family, HistogramFamily};
-pub use histogram::{Histogram, SpanIds};
-pub use registry::{Registry, OPENMETRICS_CONTENT_TYPE};
+pub use histogram::Histogram;
+pub(crate) use registry::{Registry, OPENMETRICS_CONTENT_TYPE};
 
 /// OpenTelemetry semantic-convention buckets for HTTP durations, in seconds.
-pub const HTTP_DURATION_BUCKETS: &[f64] = &[
+pub(crate) const HTTP_DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];

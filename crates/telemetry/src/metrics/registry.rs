@@ -5,44 +5,33 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::encode;
+use super::exemplar::unix_nanos;
 use super::family::{Counter, CounterFamily, Family, HistogramFamily};
-use super::histogram::Bounds;
-use super::Histogram;
+use super::histogram::{Bounds, Histogram};
 
 /// The content type Prometheus asks for when it wants exemplars.
-pub const OPENMETRICS_CONTENT_TYPE: &str =
+pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-pub(crate) enum Metric {
+enum Metric {
     Counter(Arc<CounterFamily>),
     Histogram(Arc<HistogramFamily>),
 }
 
-pub(crate) struct Descriptor {
-    pub name: String,
+struct Descriptor {
+    name: String,
     /// `# TYPE …` and `# HELP …` lines, rendered at registration.
-    pub header: String,
-    pub metric: Metric,
-}
-
-impl Descriptor {
-    fn new(name: &str, help: &str, metric: Metric) -> Self {
-        let header = encode::header(name, help, &metric);
-        Self {
-            name: name.to_owned(),
-            header,
-            metric,
-        }
-    }
+    header: String,
+    metric: Metric,
 }
 
 /// A set of metric families, cheap to clone (shared), encoded by [`Registry::encode`].
 ///
-/// Each service builds one at start-up and hands it to the middleware, its clients and its own
-/// instruments. The span pipeline counters (`otel_sdk_exporter_span_exported_total`) are
-/// process-wide, because the tracer provider is, and every registry includes them.
+/// Each `Telemetry` handle owns one; the middleware, the traced client and the service's own
+/// instruments register in it. The span pipeline counters (`otel_sdk_exporter_span_exported_total`)
+/// are process-wide, because the tracer provider is, and every registry includes them.
 #[derive(Clone)]
-pub struct Registry {
+pub(crate) struct Registry {
     inner: Arc<Inner>,
 }
 
@@ -51,12 +40,6 @@ struct Inner {
     exemplar_max_age: Duration,
     /// Length of the previous scrape's text: the next one allocates its buffer once.
     last_len: AtomicUsize,
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Self::new(Duration::from_secs(600))
-    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -69,7 +52,7 @@ impl std::fmt::Debug for Registry {
 
 impl Registry {
     /// `exemplar_max_age`: exemplars older than this are left out of scrapes (`EXEMPLAR_MAX_AGE`).
-    pub fn new(exemplar_max_age: Duration) -> Self {
+    pub(crate) fn new(exemplar_max_age: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 families: RwLock::new(Vec::new()),
@@ -81,8 +64,12 @@ impl Registry {
 
     /// Registers a counter family. `name` is without `_total`; the encoder adds it.
     /// Registering the same name twice returns the first family (so two middlewares built from
-    /// one registry share their counts) — but the kinds must agree.
-    pub fn counter(
+    /// one registry share their counts).
+    ///
+    /// # Panics
+    /// If `name` is already registered as a histogram: a programming error, found by the first
+    /// test that builds the application.
+    pub(crate) fn counter(
         &self,
         name: &str,
         help: &str,
@@ -97,16 +84,17 @@ impl Registry {
             panic!("metric {name} is already registered with another type");
         }
         let family = Arc::new(Family::new(labels, Counter::default));
-        families.push(Descriptor::new(
-            name,
-            help,
-            Metric::Counter(Arc::clone(&family)),
-        ));
+        families.push(Descriptor {
+            name: name.to_owned(),
+            header: encode::header(name, help, "counter"),
+            metric: Metric::Counter(Arc::clone(&family)),
+        });
         family
     }
 
-    /// Registers a histogram family with exemplars; see [`Histogram`].
-    pub fn histogram(
+    /// Registers a histogram family with exemplars; see [`Histogram`]. Same rules as
+    /// [`Registry::counter`].
+    pub(crate) fn histogram(
         &self,
         name: &str,
         help: &str,
@@ -125,11 +113,11 @@ impl Registry {
         let family = Arc::new(Family::new(labels, move || {
             Histogram::with_bounds(Arc::clone(&bounds))
         }));
-        families.push(Descriptor::new(
-            name,
-            help,
-            Metric::Histogram(Arc::clone(&family)),
-        ));
+        families.push(Descriptor {
+            name: name.to_owned(),
+            header: encode::header(name, help, "histogram"),
+            metric: Metric::Histogram(Arc::clone(&family)),
+        });
         family
     }
 
@@ -144,7 +132,7 @@ impl Registry {
     ///
     /// Each scrape also opens the next exemplar interval of every histogram bucket (see
     /// [`Histogram`]).
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let families = self
             .inner
             .families
@@ -153,14 +141,85 @@ impl Registry {
         // Room for the previous scrape plus growth, so the text is written without reallocating.
         let last = self.inner.last_len.load(Relaxed);
         let mut out = String::with_capacity((last + last / 8).max(4096));
-        let now = SystemTime::now();
+        let max_age = u64::try_from(self.inner.exemplar_max_age.as_nanos()).unwrap_or(u64::MAX);
+        let not_before = unix_nanos(SystemTime::now()).saturating_sub(max_age);
         for d in families.iter() {
-            encode::family(&mut out, d, now, self.inner.exemplar_max_age);
+            out.push_str(&d.header);
+            match &d.metric {
+                Metric::Counter(family) => encode::counters(&mut out, &d.name, family),
+                Metric::Histogram(family) => {
+                    encode::histograms(&mut out, &d.name, family, not_before)
+                }
+            }
         }
         drop(families);
-        encode::span_pipeline(&mut out);
+        encode::span_pipeline(&mut out, &crate::pipeline::counts());
         out.push_str("# EOF\n");
         self.inner.last_len.store(out.len(), Relaxed);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+
+    use super::super::exemplar::{Exemplar, SpanIds};
+    use super::Registry;
+
+    #[test]
+    fn histogram_text_has_cumulative_buckets_exemplars_and_eof() {
+        let r = Registry::new(Duration::from_secs(60));
+        let h = r.histogram("x_seconds", "X \"help\"\nline", &["route"], &[0.1, 1.0]);
+        let cx = SpanContext::new(
+            TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+            SpanId::from_hex("b7ad6b7169203331").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        h.get(&["/a\"b"])
+            .observe(0.5, SpanIds::from_context(&cx).into());
+        h.get(&["/a\"b"]).observe(0.05, Exemplar::None);
+        let c = r.counter("y_total", "Y", &[]);
+        c.get(&[]).inc_by(3);
+        let text = r.encode();
+        assert!(
+            text.contains("# TYPE x_seconds histogram\n# HELP x_seconds X \"help\"\\nline\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("x_seconds_bucket{route=\"/a\\\"b\",le=\"0.1\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("x_seconds_bucket{route=\"/a\\\"b\",le=\"1.0\"} 2 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"} 0.5 "), "{text}");
+        assert!(
+            text.contains("x_seconds_bucket{route=\"/a\\\"b\",le=\"+Inf\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "x_seconds_count{route=\"/a\\\"b\"} 2\nx_seconds_sum{route=\"/a\\\"b\"} 0.55"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE y counter\n# HELP y Y\ny_total 3\n"),
+            "{text}"
+        );
+        assert!(text.contains("otel_sdk_exporter_span_exported_total{outcome=\"failure\"} "));
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_name_registered_twice_is_one_family() {
+        let r = Registry::new(Duration::from_secs(60));
+        let a = r.counter("z_total", "Z", &["k"]);
+        let b = r.counter("z", "Z", &["k"]);
+        a.get(&["v"]).inc();
+        b.get(&["v"]).inc();
+        assert!(r.encode().contains("z_total{k=\"v\"} 2\n"));
     }
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use telemetry::metrics::Counter;
+use telemetry::Counter;
 
 use super::cache::{Cache, CacheError};
 use super::entity::{self, InvalidRow};
@@ -33,8 +33,8 @@ struct CacheMetrics {
 }
 
 impl CacheMetrics {
-    fn new(registry: &telemetry::Registry) -> Self {
-        let family = registry.counter(
+    fn new(telemetry: &telemetry::Telemetry) -> Self {
+        let family = telemetry.counter(
             "webstore_catalog_cache_requests",
             "Catalog cache lookups by result (hit, miss, error); failed cache writes count as error.",
             &["result"],
@@ -63,13 +63,13 @@ impl Catalog {
         db: DatabaseConnection,
         cache: Cache,
         key_prefix: String,
-        registry: &telemetry::Registry,
+        telemetry: &telemetry::Telemetry,
     ) -> Self {
         Self {
             db,
             cache,
             key_prefix,
-            metrics: CacheMetrics::new(registry),
+            metrics: CacheMetrics::new(telemetry),
         }
     }
 

@@ -34,20 +34,21 @@ pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
 }
 
 pub async fn spawn_app_with(database_url: String, redis_url: Option<String>) -> TestApp {
-    let sink = test_support::telemetry();
+    let (telemetry_config, telemetry) =
+        test_support::app_telemetry("catalog-service", env!("CARGO_PKG_VERSION"));
     let key_prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
     let settings = Settings {
         bind_addr: "127.0.0.1:0".parse().expect("literal address"),
         database_url,
         http_workers: Some(1),
-        telemetry: telemetry::TelemetryConfig::testing("catalog-service", &sink.traces_endpoint()),
+        telemetry: telemetry_config,
         cache: CacheSettings {
             redis_url,
             key_prefix: key_prefix.clone(),
             ..CacheSettings::default()
         },
     };
-    let app = Application::build(settings)
+    let app = Application::build(settings, &telemetry)
         .await
         .expect("the application builds");
     let port = app.port();

@@ -1,8 +1,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use telemetry::metrics::SpanIds;
-use telemetry::TracedClient;
+use telemetry::{SpanIds, TracedClient};
 
 /// What the gateway is asked to charge. `reference` is the order id.
 #[derive(Debug, Serialize)]

@@ -28,7 +28,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 use service_kit::Problem;
-use telemetry::metrics::CounterFamily;
+use telemetry::CounterFamily;
 
 pub use gcra::{Quota, Verdict};
 pub use local::LocalLimiter;
@@ -98,14 +98,14 @@ pub struct RateLimitMetrics {
 }
 
 impl RateLimitMetrics {
-    pub fn new(registry: &telemetry::Registry) -> Self {
+    pub fn new(telemetry: &telemetry::Telemetry) -> Self {
         Self {
-            limited: registry.counter(
+            limited: telemetry.counter(
                 "webstore_rate_limited",
                 "Requests refused with 429, by the tier that refused them.",
                 &["tier"],
             ),
-            fallback: registry.counter(
+            fallback: telemetry.counter(
                 "webstore_rate_limit_fallback",
                 "Rate-limit decisions made by the in-process limiter because Redis was unreachable, by tier.",
                 &["tier"],

@@ -56,7 +56,8 @@ pub async fn spawn_app_with(database_url: String) -> TestApp {
 }
 
 pub async fn spawn_app_custom(database_url: String, overrides: Overrides) -> TestApp {
-    let sink = test_support::telemetry();
+    let (telemetry_config, telemetry) =
+        test_support::app_telemetry("order-service", env!("CARGO_PKG_VERSION"));
     let catalog = MockServer::start().await;
     let gateway = MockServer::start().await;
     let api_keys = ApiKeys::parse("alice:alice-key,bob:bob-key").expect("literal API keys");
@@ -64,7 +65,7 @@ pub async fn spawn_app_custom(database_url: String, overrides: Overrides) -> Tes
         bind_addr: "127.0.0.1:0".parse().expect("literal address"),
         database_url,
         http_workers: Some(1),
-        telemetry: telemetry::TelemetryConfig::testing("order-service", &sink.traces_endpoint()),
+        telemetry: telemetry_config,
         catalog_url: overrides.catalog_url.unwrap_or_else(|| catalog.uri()),
         payment_gateway_url: overrides
             .payment_gateway_url
@@ -90,7 +91,7 @@ pub async fn spawn_app_custom(database_url: String, overrides: Overrides) -> Tes
         cors_allowed_origins: overrides.cors_allowed_origins.unwrap_or_default(),
         request_timeout: overrides.request_timeout.unwrap_or(Duration::from_secs(10)),
     };
-    let app = Application::build(settings)
+    let app = Application::build(settings, &telemetry)
         .await
         .expect("build the application");
     let port = app.port();

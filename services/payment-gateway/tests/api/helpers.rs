@@ -58,16 +58,14 @@ impl Spawn {
     }
 
     pub async fn start(self) -> TestApp {
-        let sink = test_support::telemetry();
+        let (telemetry_config, telemetry) =
+            test_support::app_telemetry("payment-gateway", env!("CARGO_PKG_VERSION"));
         let database_url = self.database_url.unwrap_or_else(test_support::sqlite_url);
         let settings = Settings {
             bind_addr: "127.0.0.1:0".parse().expect("literal address"),
             database_url,
             http_workers: Some(2),
-            telemetry: telemetry::TelemetryConfig::testing(
-                "payment-gateway",
-                &sink.traces_endpoint(),
-            ),
+            telemetry: telemetry_config,
             admin_token: if self.admin {
                 AdminToken::new(ADMIN_TOKEN)
             } else {
@@ -76,7 +74,7 @@ impl Spawn {
             latency_scale: LatencyScale::new(LATENCY_SCALE).expect("valid scale"),
             seed: None,
         };
-        let app = Application::build(settings)
+        let app = Application::build(settings, &telemetry)
             .await
             .expect("build the application");
         if !self.default_faults {
