@@ -1,4 +1,5 @@
-//! Just enough HTTP/1.1 over `std::net` for `up`: GET a readiness endpoint or a small JSON document.
+//! Just enough HTTP/1.1 over `std::net` for the dev tools: GET a readiness endpoint or a small
+//! JSON document.
 //!
 //! Not a general client (no TLS, redirects or keep-alive); an HTTP client crate would add more
 //! build time to xtask than all of its own code.
@@ -11,14 +12,14 @@ use std::time::{Duration, Instant};
 const MAX_RESPONSE: usize = 4 << 20;
 
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
 }
 
 impl Response {
     /// The start of the body as text, for messages.
-    pub(crate) fn body_snippet(&self) -> String {
+    pub fn body_snippet(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
         match text.char_indices().nth(200) {
@@ -29,7 +30,7 @@ impl Response {
 }
 
 /// `GET http://{addr}{path}`, all of it (connect, send, receive) within `timeout`.
-pub(crate) fn get(addr: &str, path: &str, timeout: Duration) -> io::Result<Response> {
+pub fn get(addr: &str, path: &str, timeout: Duration) -> io::Result<Response> {
     let deadline = Instant::now() + timeout;
     let socket_addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
         io::Error::new(
@@ -41,7 +42,7 @@ pub(crate) fn get(addr: &str, path: &str, timeout: Duration) -> io::Result<Respo
     stream.set_write_timeout(Some(timeout))?;
     // One write: a server may answer (and close) after the first packet of a request.
     let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: cargo-xtask\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: webstore-devstack\r\nAccept: */*\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes())?;
 
     let mut buf = Vec::new();
@@ -72,7 +73,7 @@ pub(crate) fn get(addr: &str, path: &str, timeout: Duration) -> io::Result<Respo
 
 /// Parses `buf` as one HTTP/1.x response: `Ok(None)` while more bytes are needed; `eof` says the
 /// peer closed the connection (which ends a body that has neither length nor chunks).
-pub(crate) fn parse_response(buf: &[u8], eof: bool) -> io::Result<Option<Response>> {
+pub fn parse_response(buf: &[u8], eof: bool) -> io::Result<Option<Response>> {
     let invalid = |msg: &str| io::Error::new(io::ErrorKind::InvalidData, msg.to_owned());
     let truncated = || {
         io::Error::new(

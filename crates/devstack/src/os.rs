@@ -1,12 +1,13 @@
-//! The few operating-system calls `up` and `down` need: signals, a Ctrl-C flag, liveness.
+//! The few operating-system calls the dev tools need: signals, a Ctrl-C flag, liveness by pid.
 //!
-//! Unix only (Linux, macOS). Elsewhere these report "unsupported", and `up` uses Docker.
+//! Unix only (Linux, macOS). Elsewhere these report "unsupported" (`cargo xtask up` then uses
+//! Docker).
 
 use std::io;
 use std::process::Command;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Signal {
+pub enum Signal {
     /// SIGTERM: the services shut down gracefully and flush their spans.
     Terminate,
     /// SIGKILL, after a process ignored [`Signal::Terminate`] for too long.
@@ -26,13 +27,14 @@ mod imp {
 
     extern "C" fn on_interrupt(_signal: libc::c_int) {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            // Second Ctrl-C: leave at once. `cargo xtask down` cleans up what is left.
+            // Second Ctrl-C: leave at once (for `cargo xtask up`, `cargo xtask down` cleans up
+            // what is left).
             // SAFETY: `_exit` is async-signal-safe.
             unsafe { libc::_exit(130) }
         }
     }
 
-    pub(crate) fn install_interrupt_handler() {
+    pub fn install_interrupt_handler() {
         let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
         for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             // SAFETY: the handler only touches an atomic and calls `_exit`, both async-signal-safe.
@@ -42,15 +44,15 @@ mod imp {
         }
     }
 
-    pub(crate) fn interrupted() -> bool {
+    pub fn interrupted() -> bool {
         INTERRUPTED.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn own_process_group(command: &mut Command) {
+    pub fn own_process_group(command: &mut Command) {
         command.process_group(0);
     }
 
-    pub(crate) fn send(pid: u32, signal: Signal) -> io::Result<()> {
+    pub fn send(pid: u32, signal: Signal) -> io::Result<()> {
         let pid = checked_pid(pid)?;
         let signal = match signal {
             Signal::Terminate => libc::SIGTERM,
@@ -66,7 +68,7 @@ mod imp {
 
     /// The process exists and is not a zombie (a zombie has exited, its parent has not yet
     /// reaped it).
-    pub(crate) fn is_running(pid: u32) -> bool {
+    pub fn is_running(pid: u32) -> bool {
         let Ok(pid_t) = checked_pid(pid) else {
             return false;
         };
@@ -94,61 +96,62 @@ mod imp {
 
     use super::Signal;
 
-    pub(crate) fn install_interrupt_handler() {}
+    pub fn install_interrupt_handler() {}
 
-    pub(crate) fn interrupted() -> bool {
+    pub fn interrupted() -> bool {
         false
     }
 
-    pub(crate) fn own_process_group(_command: &mut Command) {}
+    pub fn own_process_group(_command: &mut Command) {}
 
-    pub(crate) fn send(_pid: u32, _signal: Signal) -> io::Result<()> {
+    pub fn send(_pid: u32, _signal: Signal) -> io::Result<()> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "signals need a Unix system",
         ))
     }
 
-    pub(crate) fn is_running(_pid: u32) -> bool {
+    pub fn is_running(_pid: u32) -> bool {
         false
     }
 }
 
-/// Sets a flag on Ctrl-C (SIGINT), SIGTERM and SIGHUP instead of dying, so `up` can stop its
-/// processes in order and remove their pid files; a second Ctrl-C exits at once.
-pub(crate) fn install_interrupt_handler() {
+/// Sets a flag on Ctrl-C (SIGINT), SIGTERM and SIGHUP instead of dying, so a tool can stop its
+/// processes in order (and [`crate::Process::wait_ready`] returns early); a second Ctrl-C exits
+/// at once.
+pub fn install_interrupt_handler() {
     imp::install_interrupt_handler()
 }
 
-pub(crate) fn interrupted() -> bool {
+pub fn interrupted() -> bool {
     imp::interrupted()
 }
 
-/// Starts the child in a process group of its own, so the terminal's Ctrl-C reaches only xtask,
-/// which then stops the stack in [`crate::stack::STOP_ORDER`]; and so `--detach`ed processes
-/// outlive the terminal's later Ctrl-Cs.
-pub(crate) fn own_process_group(command: &mut Command) {
+/// Starts the child in a process group of its own, so the terminal's Ctrl-C reaches only the
+/// tool, which then stops its processes in order; and so detached processes outlive the
+/// terminal's later Ctrl-Cs.
+pub fn own_process_group(command: &mut Command) {
     imp::own_process_group(command)
 }
 
-pub(crate) fn send(pid: u32, signal: Signal) -> io::Result<()> {
+pub fn send(pid: u32, signal: Signal) -> io::Result<()> {
     imp::send(pid, signal)
 }
 
-pub(crate) fn is_running(pid: u32) -> bool {
+pub fn is_running(pid: u32) -> bool {
     imp::is_running(pid)
 }
 
 /// The kernel's short name of a process (Linux: `/proc/<pid>/comm`, the executable's file name cut
 /// to 15 bytes); `None` where `/proc` does not tell.
-pub(crate) fn process_name(pid: u32) -> Option<String> {
+pub fn process_name(pid: u32) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .ok()
         .map(|s| s.trim_end().to_owned())
 }
 
 /// Whether a process called `comm` (as [`process_name`] reads it) may be the binary `name`.
-pub(crate) fn comm_matches(comm: &str, name: &str) -> bool {
+pub fn comm_matches(comm: &str, name: &str) -> bool {
     const TASK_COMM_LEN: usize = 15;
     let cut = name
         .char_indices()
