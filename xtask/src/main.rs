@@ -7,7 +7,8 @@
 //!
 //! Commands (every flag is documented in [`flags`], and in `cargo xtask <command> --help`):
 //! - `cargo xtask test` ([`test`]): the README's test command: rustfmt, clippy with
-//!   `-D warnings`, the one-OpenTelemetry-version check, then every test.
+//!   `-D warnings`, the one-OpenTelemetry-version check, the structure checks of [`checks`] (no
+//!   import cycle between files, no unused dependency), then every test.
 //! - `cargo xtask up` ([`up`]): the whole stack, with Docker compose when a Docker engine
 //!   answers, otherwise as local processes next to the development OTLP receiver and Prometheus.
 //! - `cargo xtask down` ([`down`]): stops what `up` started.
@@ -24,6 +25,7 @@
 //! services don't compile.
 
 mod bench;
+mod checks;
 mod down;
 mod flags;
 mod stack;

@@ -4,6 +4,8 @@
 //!   never leak into the repository.
 //! - Member crates take every dependency version from the root `[workspace.dependencies]`, where
 //!   each version is pinned once (the one-OpenTelemetry-version rule depends on it).
+//! - The two structure checks of [`crate::checks`]: no import cycle between files, no unused
+//!   dependency (also steps of `cargo xtask test`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -256,4 +258,24 @@ fn dependency_table_headers() {
     assert_eq!(dependency_table("workspace.dependencies"), None);
     assert_eq!(dependency_table("package"), None);
     assert_eq!(dependency_table("features"), None);
+}
+
+/// No import cycle between the files of any crate of the workspace, except the ones
+/// [`crate::checks::imports::KNOWN_CYCLES`] lists while they are being removed.
+#[test]
+fn no_import_cycles() {
+    match crate::checks::imports::check(&project_root()) {
+        Ok(report) => eprintln!("{report}"),
+        Err(err) => panic!("{err:#}"),
+    }
+}
+
+/// Every dependency of every member's Cargo.toml is named by its sources, except those
+/// [`crate::checks::deps`] allows with a reason or lists as known.
+#[test]
+fn no_unused_dependencies() {
+    match crate::checks::deps::check(&project_root()) {
+        Ok(report) => eprintln!("{report}"),
+        Err(err) => panic!("{err:#}"),
+    }
 }

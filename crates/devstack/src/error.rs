@@ -1,8 +1,10 @@
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::process::ExitStatus;
+use std::time::Duration;
 
-use crate::ready::NotReady;
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What can go wrong while building, starting or waiting for a process.
 #[derive(Debug, thiserror::Error)]
@@ -56,5 +58,29 @@ impl Error {
                 ..
             }
         )
+    }
+}
+
+/// Why a process is not ready.
+#[derive(Debug)]
+pub enum NotReady {
+    Exited(ExitStatus),
+    /// No 200 before the deadline; `last` is the last answer or connection error.
+    TimedOut {
+        waited: Duration,
+        last: String,
+    },
+    Interrupted,
+}
+
+impl fmt::Display for NotReady {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotReady::Exited(status) => write!(f, "it exited ({status})"),
+            NotReady::TimedOut { waited, last } => {
+                write!(f, "no 200 within {} s (last: {last})", waited.as_secs())
+            }
+            NotReady::Interrupted => f.write_str("interrupted"),
+        }
     }
 }

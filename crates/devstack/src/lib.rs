@@ -39,11 +39,9 @@ pub mod ready;
 pub mod services;
 
 pub use binaries::{Binaries, Profile};
-pub use error::Error;
+pub use error::{Error, NotReady, Result};
 pub use process::{Launch, LogMode, Process, StopOutcome};
-pub use ready::{NotReady, Probe};
+pub use ready::Probe;
 
 /// The loopback address every local process binds.
 pub const HOST: &str = "127.0.0.1";
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -302,16 +302,16 @@ impl Process {
             return StopOutcome::Unknown(err.to_string());
         }
         match wait_exit(&mut self.child, self.stop_grace) {
-            Ok(true) => return StopOutcome::Stopped,
-            Ok(false) => {}
+            Ok(Some(status)) => return StopOutcome::Stopped(status),
+            Ok(None) => {}
             Err(err) => return StopOutcome::Unknown(err.to_string()),
         }
         let _ = self.child.kill();
         match wait_exit(&mut self.child, KILL_WAIT) {
-            Ok(true) => StopOutcome::Killed {
+            Ok(Some(_)) => StopOutcome::Killed {
                 after: self.stop_grace,
             },
-            Ok(false) => StopOutcome::Unknown("still there after SIGKILL".to_owned()),
+            Ok(None) => StopOutcome::Unknown("still there after SIGKILL".to_owned()),
             Err(err) => StopOutcome::Unknown(err.to_string()),
         }
     }
@@ -323,15 +323,15 @@ impl Drop for Process {
     }
 }
 
-/// Reaps the child if it exits within `timeout`.
-fn wait_exit(child: &mut Child, timeout: Duration) -> io::Result<bool> {
+/// The child's exit status, if it exits within `timeout`.
+fn wait_exit(child: &mut Child, timeout: Duration) -> io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + timeout;
     loop {
-        if child.try_wait()?.is_some() {
-            return Ok(true);
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
         }
         if Instant::now() >= deadline {
-            return Ok(false);
+            return Ok(None);
         }
         thread::sleep(Duration::from_millis(20));
     }
@@ -341,8 +341,11 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> io::Result<bool> {
 #[derive(Debug)]
 pub enum StopOutcome {
     AlreadyExited(ExitStatus),
-    Stopped,
-    Killed { after: Duration },
+    /// Exited within the grace period after SIGTERM, with this status.
+    Stopped(ExitStatus),
+    Killed {
+        after: Duration,
+    },
     Unknown(String),
 }
 
@@ -350,7 +353,7 @@ impl fmt::Display for StopOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopOutcome::AlreadyExited(status) => write!(f, "had exited ({status})"),
-            StopOutcome::Stopped => f.write_str("stopped"),
+            StopOutcome::Stopped(_) => f.write_str("stopped"),
             StopOutcome::Killed { after } => write!(
                 f,
                 "killed (still running {} s after SIGTERM)",
@@ -391,7 +394,7 @@ mod tests {
         }
         assert_eq!(process.log_text().trim(), "value=second home=none");
         assert!(process.is_running());
-        assert!(matches!(process.stop(), StopOutcome::Stopped));
+        assert!(matches!(process.stop(), StopOutcome::Stopped(_)));
         assert!(matches!(process.stop(), StopOutcome::AlreadyExited(_)));
     }
 

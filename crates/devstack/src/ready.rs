@@ -1,13 +1,13 @@
 //! Waiting for a process to become ready: its readiness endpoint answers 200 before a deadline,
 //! or the wait ends early because the process exited or the user pressed Ctrl-C.
 
-use std::fmt;
 use std::process::ExitStatus;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::error::{Error, NotReady, Result};
 use crate::process::Process;
-use crate::{http, log, os, Error, Result};
+use crate::{http, log, os};
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -30,30 +30,6 @@ impl Probe {
 
     pub fn url(&self) -> String {
         format!("http://{}{}", self.addr, self.path)
-    }
-}
-
-/// Why a process is not ready.
-#[derive(Debug)]
-pub enum NotReady {
-    Exited(ExitStatus),
-    /// No 200 before the deadline; `last` is the last answer or connection error.
-    TimedOut {
-        waited: Duration,
-        last: String,
-    },
-    Interrupted,
-}
-
-impl fmt::Display for NotReady {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NotReady::Exited(status) => write!(f, "it exited ({status})"),
-            NotReady::TimedOut { waited, last } => {
-                write!(f, "no 200 within {} s (last: {last})", waited.as_secs())
-            }
-            NotReady::Interrupted => f.write_str("interrupted"),
-        }
     }
 }
 

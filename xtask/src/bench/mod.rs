@@ -6,7 +6,8 @@
 //!    ≈ 2 300 series: `metrics_encode_us`), read back from criterion's `estimates.json`.
 //! 3. [`http`]: two copies of the three services, one with full telemetry (100 % sampling, OTLP
 //!    export to a local `otlp-sink`, exemplars) and one with `OTEL_SDK_DISABLED=true`, all pinned
-//!    to core 0 ([`pin`]); [`wrk`] pinned to core 1 drives a cached `GET /api/v1/products/{id}`
+//!    to core 0 ([`pin`], [`copies`]); [`wrk`] pinned to core 1 drives a cached
+//!    `GET /api/v1/products/{id}`
 //!    and `POST /api/v1/checkout` against each copy in alternating rounds. Ratios are on/off per
 //!    round; CPU time and peak memory come from `/proc` ([`procfs`]).
 //! 4. [`soak`], full run only: a 5-minute memory soak of the telemetry-on copy (RSS every 10 s).
@@ -19,6 +20,7 @@
 //! stops it all), and stopped again when the run ends or fails. Logs and criterion data:
 //! `target/webstore/bench/`.
 
+mod copies;
 mod http;
 mod micro;
 mod pin;

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::http::{key, Endpoint, Http, Telemetry};
+use super::copies::{key, Endpoint, Telemetry};
+use super::http::Http;
 use super::micro::Micro;
 use super::wrk::WrkResult;
 use super::{Plan, RSS_TARGET_MIB, SOAK};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::http::{Endpoint, Processes, Telemetry};
+use super::copies::{Endpoint, Processes, Telemetry};
 use super::pin::Pinning;
 use super::procfs::proc_status_mib;
 use super::{CONNECTIONS, SOAK, SOAK_SAMPLE_EVERY};

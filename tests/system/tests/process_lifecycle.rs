@@ -2,14 +2,22 @@
 //! names its variable (never a panic), and SIGTERM stops a service cleanly after flushing the
 //! spans it still holds.
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use e2e::{binaries_dir, free_port};
+use devstack::{Probe, StopOutcome};
+use system_tests::{binaries, free_port, launch, start_ready, Scratch};
 use test_support::OtlpSink;
 
+fn binary(service: &str) -> PathBuf {
+    binaries()
+        .and_then(|b| Ok(b.get(service)?))
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
 fn run_to_exit(service: &str, env: &[(&str, &str)]) -> (bool, String) {
-    let mut cmd = Command::new(binaries_dir().unwrap().join(service));
+    let mut cmd = Command::new(binary(service));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("BIND_ADDR", "127.0.0.1:0")
@@ -77,7 +85,7 @@ fn every_setting_is_listed_in_help() {
             &["ADMIN_TOKEN", "GATEWAY_LATENCY_SCALE"][..],
         ),
     ] {
-        let out = Command::new(binaries_dir().unwrap().join(service))
+        let out = Command::new(binary(service))
             .arg("--help")
             .output()
             .unwrap();
@@ -108,40 +116,21 @@ fn every_setting_is_listed_in_help() {
 async fn sigterm_flushes_spans_and_exits_cleanly() {
     let sink = OtlpSink::start_in_background("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = free_port().unwrap();
-    let dir = std::env::temp_dir().join(format!("webstore-lifecycle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut child = Command::new(binaries_dir().unwrap().join("catalog-service"))
+    let dir = Scratch::new("lifecycle").unwrap();
+    let launch = launch("catalog-service", binary("catalog-service"), dir.path())
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env(
             "DATABASE_URL",
-            format!("sqlite://{}/catalog.db?mode=rwc", dir.display()),
+            format!("sqlite://{}/catalog.db?mode=rwc", dir.path().display()),
         )
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", sink.base_url())
         // Only the shutdown flush can deliver spans within this test.
         .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
-        .env_remove("REDIS_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stop_grace(Duration::from_secs(15));
+    let mut service = start_ready(launch, &Probe::new(format!("127.0.0.1:{port}"), "/readyz"))
+        .unwrap_or_else(|e| panic!("catalog-service did not become ready: {e:#}"));
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    loop {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "catalog-service did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let trace_id = "5e0b5c4a0e6d4d39a0f1c2b3d4e5f607";
     let res = client
         .get(format!("{base}/api/v1/products/p-0001"))
@@ -155,23 +144,13 @@ async fn sigterm_flushes_spans_and_exits_cleanly() {
         "nothing exported before shutdown"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let stopping = Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
+    // SIGTERM, then up to 15 s for a clean exit before devstack would SIGKILL.
+    match service.stop() {
+        StopOutcome::Stopped(exit) => {
+            assert!(exit.success(), "exit status after SIGTERM: {exit:?}")
         }
-        assert!(
-            stopping.elapsed() < Duration::from_secs(15),
-            "no exit 15 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
+        other => panic!("no clean exit 15 s after SIGTERM: {other}"),
+    }
     let spans = sink
         .store
         .wait_for_trace(trace_id, |s| !s.is_empty(), Duration::from_secs(5))
@@ -180,5 +159,4 @@ async fn sigterm_flushes_spans_and_exits_cleanly() {
         spans.iter().any(|s| s.kind == "server"),
         "the request's spans were flushed at shutdown"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,7 +11,8 @@
 //! * the payment-latency alert fires when the gateway's latency fault is turned up and resolves
 //!   when it is turned down, and the span-export alert fires when the OTLP receiver stops.
 //!
-//! What differs from production is only the documented test transform (`e2e::infra`): targets
+//! What differs from production is only the documented test transform (`infra_tests::live`,
+//! `infra_tests::rules`): targets
 //! rewritten to the local processes, Collector and Tempo jobs left out, 1 s intervals, and for
 //! the alert test 20 s range windows and 2 s `for:`. Dashboard queries are sent as Grafana
 //! would, with `$__rate_interval` = 30 s and every variable at "All".
@@ -21,20 +22,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use e2e::infra::{
-    dashboard_queries, exposed_metric_names, grafana_to_promql, histogram_families,
-    live_prometheus_config, load_rules, pending_metric_names, pinned_lists, promql_metric_names,
-    read_yaml, rel, workspace_root, write_live_rules, yget, RuleTransform,
+use infra_tests::dashboards::dashboard_queries;
+use infra_tests::files::{read_yaml, rel, workspace_root, yget};
+use infra_tests::live::live_prometheus_config;
+use infra_tests::metric_names::{
+    exposed_metric_names, histogram_families, pending_metric_names, pinned_lists,
 };
-use e2e::prometheus::{
+use infra_tests::promql::{grafana_to_promql, metric_names};
+use infra_tests::rules::{load_rules, write_live_rules, RuleTransform};
+use serde_json::{json, Value};
+use system_tests::prometheus::{
     alert_states, loaded_rule_count, query, rule_errors, series_names, wait_for,
 };
-use e2e::{prometheus_available, Stack, StackOptions, ADMIN_TOKEN, API_KEY, SERVICES};
-use serde_json::{json, Value};
+use system_tests::{prometheus_available, Stack, StackOptions, ADMIN_TOKEN, API_KEY, SERVICES};
 
-/// What Grafana sends for `$__rate_interval` here (4 × the 1 s scrape interval would be 4 s;
-/// 30 s keeps both traffic phases in the window).
-const RATE_INTERVAL: &str = "30s";
 const DEFAULT_FAULTS: &str =
     r#"{"latency_ms":0,"error_rate":0.0,"timeout_rate":0.0,"decline_rate":0.02}"#;
 
@@ -68,14 +69,14 @@ async fn start_stack(
         )],
         prometheus_config: Some(Arc::new(move |targets| {
             let rules = write_live_rules(&targets.dir, &transform)?;
-            let (yaml, dropped) = live_prometheus_config(targets, &rules)?;
+            let (yaml, dropped) = live_prometheus_config(&targets.targets, &rules)?;
             if let Ok(mut d) = dropped_in.lock() {
                 *d = dropped;
             }
             Ok(yaml)
         })),
     };
-    let stack = match Stack::start_with(client, options).await {
+    let stack = match Stack::start_with(options) {
         Ok(s) => s,
         Err(e) => panic!("starting the stack: {e:#}"),
     };
@@ -233,13 +234,18 @@ async fn traffic_round(
     statuses
 }
 
+/// The metric names `expr` selects (it parses: the static checks prove it).
+fn names_in(expr: &str) -> BTreeSet<String> {
+    metric_names(expr).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
 /// The metric names each recording rule depends on, transitively down to scraped names.
 fn rule_dependencies() -> BTreeMap<String, BTreeSet<String>> {
     let rules = load_rules().unwrap();
     let direct: BTreeMap<String, BTreeSet<String>> = rules
         .iter()
         .filter(|r| !r.is_alert)
-        .map(|r| (r.name.clone(), promql_metric_names(&r.expr)))
+        .map(|r| (r.name.clone(), names_in(&r.expr)))
         .collect();
     let mut out = BTreeMap::new();
     for name in direct.keys() {
@@ -261,12 +267,12 @@ fn rule_dependencies() -> BTreeMap<String, BTreeSet<String>> {
 fn used_metric_names() -> Vec<(String, String)> {
     let mut used = Vec::new();
     for q in dashboard_queries().unwrap() {
-        for n in promql_metric_names(&q.expr) {
+        for n in q.metric_names().unwrap_or_else(|e| panic!("{e:#}")) {
             used.push((format!("dashboards/{} / {}", q.dashboard, q.panel), n));
         }
     }
     for r in load_rules().unwrap() {
-        for n in promql_metric_names(&r.expr) {
+        for n in names_in(&r.expr) {
             used.push((format!("{} / {}", rel(&r.file), r.name), n));
         }
     }
@@ -279,7 +285,7 @@ fn used_metric_names() -> Vec<(String, String)> {
             .flatten()
         {
             let expr = q["query"].as_str().unwrap_or_default().replace("$$", "$");
-            for n in promql_metric_names(&expr) {
+            for n in names_in(&grafana_to_promql(&expr, "1m")) {
                 used.push((format!("{} / tracesToMetrics", rel(&ds_file)), n));
             }
         }
@@ -438,7 +444,7 @@ async fn dashboards_and_rules_answer_from_live_data() {
         .iter()
         .filter(|q| !q.is_variable)
     {
-        let over_histogram = promql_metric_names(&q.expr).iter().any(|n| {
+        let over_histogram = q.metric_names().unwrap_or_default().iter().any(|n| {
             ["_bucket", "_count", "_sum"]
                 .iter()
                 .any(|s| n.strip_suffix(s).is_some_and(|f| histograms.contains(f)))
@@ -471,9 +477,9 @@ async fn dashboards_and_rules_answer_from_live_data() {
     let mut excluded: Vec<String> = Vec::new();
     for q in dashboard_queries().unwrap() {
         let what = format!("{} / {} {}", q.dashboard, q.panel, q.ref_id);
-        match needs_elsewhere(&promql_metric_names(&q.expr)) {
+        match needs_elsewhere(&q.metric_names().unwrap_or_else(|e| panic!("{e:#}"))) {
             Some(why) => excluded.push(format!("{what}: {why}")),
-            None => checks.push((what, grafana_to_promql(&q.expr, RATE_INTERVAL))),
+            None => checks.push((what, q.promql())),
         }
     }
     for r in load_rules().unwrap().iter().filter(|r| !r.is_alert) {
@@ -542,14 +548,7 @@ async fn dashboards_and_rules_answer_from_live_data() {
             "exemplar trace_id {id:?} is 32 lowercase hex digits"
         );
     }
-    for p in &stack.processes {
-        assert!(
-            !p.log_text().contains("panicked at"),
-            "{} panicked:\n{}",
-            p.name,
-            p.log_tail(40)
-        );
-    }
+    stack.assert_no_panics();
 }
 
 fn unix_now() -> f64 {
@@ -633,7 +632,7 @@ async fn alerts_fire_and_resolve_on_live_faults() {
     let test_started = Instant::now();
     let client = client();
     let transform = RuleTransform {
-        window: Some("20s".to_owned()),
+        window: Some(Duration::from_secs(20)),
         for_: Some("2s".to_owned()),
     };
     // A short export timeout, so a stopped receiver is a failure within the window.
@@ -740,7 +739,7 @@ async fn alerts_fire_and_resolve_on_live_faults() {
         assert!(
             !p.log_text().contains("panicked at"),
             "{} panicked:\n{}",
-            p.name,
+            p.name(),
             p.log_tail(40)
         );
     }

@@ -6,9 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use e2e::{prometheus_available, Stack, API_KEY, SERVICES};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
+use system_tests::prometheus::wait_for;
+use system_tests::{prometheus_available, Stack, API_KEY, SERVICES};
 use test_support::StoredSpan;
 
 fn unix_now() -> f64 {
@@ -90,7 +91,7 @@ async fn payment_exemplars_open_whole_distributed_traces() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let stack = match Stack::start(&client).await {
+    let stack = match Stack::start() {
         Ok(s) => s,
         Err(e) => panic!("starting the stack: {e:#}"),
     };
@@ -158,16 +159,25 @@ async fn payment_exemplars_open_whole_distributed_traces() {
         "only 201/402: {statuses:?}"
     );
 
-    // Let Prometheus scrape the last exemplars (1 s interval).
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let payments = exemplars(
-        &client,
-        &stack.prometheus,
-        "webstore_payment_duration_seconds_bucket",
-        started,
+    // Prometheus scrapes every second: poll until the checkouts' exemplars are stored.
+    let payments = wait_for(
+        "payment exemplars from at least 5 traces in at least 3 buckets",
+        Duration::from_secs(30),
+        || async {
+            let found = exemplars(
+                &client,
+                &stack.prometheus,
+                "webstore_payment_duration_seconds_bucket",
+                started,
+            )
+            .await?;
+            let traces: BTreeSet<&str> = found.iter().map(|e| e.trace_id.as_str()).collect();
+            let buckets: BTreeSet<&str> = found.iter().map(|e| e.le.as_str()).collect();
+            Ok((traces.len() >= 5 && buckets.len() >= 3).then_some(found))
+        },
     )
     .await
-    .unwrap();
+    .unwrap_or_else(|e| panic!("{e:#}"));
     let traces: BTreeSet<&str> = payments.iter().map(|e| e.trace_id.as_str()).collect();
     let buckets: BTreeSet<&str> = payments.iter().map(|e| e.le.as_str()).collect();
     eprintln!(
@@ -261,12 +271,5 @@ async fn payment_exemplars_open_whole_distributed_traces() {
         buckets.len(),
         amounts.len()
     );
-    for p in &stack.processes {
-        assert!(
-            !p.log_text().contains("panicked at"),
-            "{} panicked:\n{}",
-            p.name,
-            p.log_tail(40)
-        );
-    }
+    stack.assert_no_panics();
 }

@@ -1,38 +1,26 @@
-//! `infra/prometheus` through promtool: the configuration and the rules are valid, the rule
-//! unit tests pass, and every alert has both a case where it fires and one where it does not.
+//! `infra/prometheus` and `dashboards/` through promtool, Prometheus's own tool: the
+//! configuration and the rules are valid, the rule unit tests pass, every alert has both a case
+//! where it fires and one where it does not, and Prometheus's parser accepts every query a
+//! dashboard or a Grafana datasource link sends.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
 
-use e2e::infra::{
-    files_with_extensions, load_rules, read_yaml, rel, tool_available, workspace_root,
-};
+use infra_tests::dashboards::dashboard_queries;
+use infra_tests::files::{files_with_extensions, read_yaml, rel, workspace_root, yget};
+use infra_tests::promql::grafana_to_promql;
+use infra_tests::promtool::{self, prom_dir};
+use infra_tests::rules::load_rules;
 
-fn prom_dir() -> PathBuf {
-    workspace_root().join("infra/prometheus")
-}
-
+/// `promtool <args>` in `infra/prometheus`, which must succeed; `None` after a loud skip when
+/// promtool is not installed.
 fn promtool(args: &[&str]) -> Option<String> {
-    if !tool_available("promtool") {
+    if !promtool::available() {
         test_support::unavailable("promtool (apt-get install prometheus)");
         return None;
     }
-    let out = Command::new("promtool")
-        .args(args)
-        .current_dir(prom_dir())
-        .output()
-        .expect("running promtool");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "promtool {} failed:\n{text}",
-        args.join(" ")
-    );
+    let (ok, text) = promtool::run(args, &prom_dir()).expect("running promtool");
+    assert!(ok, "promtool {} failed:\n{text}", args.join(" "));
     Some(text)
 }
 
@@ -185,4 +173,68 @@ fn every_alert_is_documented_with_its_threshold() {
             );
         }
     }
+}
+
+/// Prometheus's own parser accepts every dashboard query (as Grafana sends it, variables at
+/// "All") and every traces-to-metrics query of the Grafana datasources: they are checked as the
+/// recording rules of one generated file with `promtool check rules`.
+#[test]
+fn prometheus_parses_every_dashboard_and_datasource_query() {
+    if !promtool::available() {
+        test_support::unavailable("promtool (apt-get install prometheus)");
+        return;
+    }
+    let mut exprs: Vec<(String, String)> = dashboard_queries()
+        .unwrap()
+        .iter()
+        .map(|q| (q.place(), q.promql()))
+        .collect();
+    let ds_file = workspace_root().join("infra/grafana/provisioning/datasources/datasources.yaml");
+    let ds = read_yaml(&ds_file).unwrap();
+    for d in ds["datasources"].as_sequence().into_iter().flatten() {
+        for q in yget(d, &["jsonData", "tracesToMetrics", "queries"])
+            .and_then(|q| q.as_sequence())
+            .into_iter()
+            .flatten()
+        {
+            let query = q["query"].as_str().unwrap_or_default().replace("$$", "$");
+            exprs.push((
+                format!("{} / tracesToMetrics", rel(&ds_file)),
+                grafana_to_promql(&query, "1m"),
+            ));
+        }
+    }
+    assert!(
+        exprs.len() >= 20,
+        "the dashboards' queries: {}",
+        exprs.len()
+    );
+    let scratch = std::env::temp_dir().join(format!("webstore-promql-{}", std::process::id()));
+    let checked = promtool::check_expressions(&exprs, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    if let Err(e) = checked {
+        panic!("{e:#}");
+    }
+    eprintln!(
+        "promtool parses all {} dashboard and datasource queries",
+        exprs.len()
+    );
+}
+
+/// The check above can fail: an expression Prometheus rejects is reported with its place.
+#[test]
+fn a_query_prometheus_rejects_is_reported() {
+    if !promtool::available() {
+        test_support::unavailable("promtool (apt-get install prometheus)");
+        return;
+    }
+    let scratch = std::env::temp_dir().join(format!("webstore-promql-bad-{}", std::process::id()));
+    let exprs = [
+        ("fine".to_owned(), "sum(rate(x_total[5m]))".to_owned()),
+        ("broken panel".to_owned(), "rate(x_total[5m]".to_owned()),
+    ];
+    let result = promtool::check_expressions(&exprs, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let message = format!("{:#}", result.expect_err("an unclosed call is rejected"));
+    assert!(message.contains("broken panel"), "{message}");
 }

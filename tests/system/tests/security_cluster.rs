@@ -17,12 +17,13 @@
 //! binaries (`cargo build --workspace --bins`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use e2e::{binaries_dir, free_port, wait_ready, Process};
+use devstack::services::{CATALOG, GATEWAY, ORDER};
+use devstack::{Binaries, Probe};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
+use system_tests::{binaries, free_port, launch, start_ready, Process, Scratch};
 use test_support::OtlpSink;
 
 const ADMIN_TOKEN: &str = "cluster-admin-token-9c1d4e";
@@ -41,17 +42,6 @@ fn api_keys() -> String {
         .map(|n| format!("c{n}:{}", key(n)))
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// A scratch directory, removed unless the test failed (its logs are kept for diagnosis).
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 struct Cluster {
@@ -75,11 +65,8 @@ impl Cluster {
         redis_url: &str,
         limits: (&str, &str),
     ) -> anyhow::Result<Self> {
-        let dir =
-            std::env::temp_dir().join(format!("webstore-security-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let dir = Scratch(dir);
-        let bin = binaries_dir()?;
+        let dir = Scratch::new(&format!("security-{name}"))?;
+        let bin = binaries()?;
         let sink = OtlpSink::start_in_background("127.0.0.1:0".parse()?)?;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -98,33 +85,45 @@ impl Cluster {
         let mut processes = Vec::new();
 
         let catalog_port = free_port()?;
-        let mut env = common("catalog-service", catalog_port);
+        let mut env = common(CATALOG, catalog_port);
         env.push((
             "DATABASE_URL",
-            format!("sqlite://{}/catalog.db?mode=rwc", dir.0.display()),
+            format!("sqlite://{}/catalog.db?mode=rwc", dir.path().display()),
         ));
         let catalog = format!("http://127.0.0.1:{catalog_port}");
-        processes
-            .push(start_ready(&client, "catalog-service", &bin, &env, &dir.0, &catalog).await?);
+        processes.push(start_service(
+            &bin,
+            CATALOG,
+            CATALOG,
+            &env,
+            &dir,
+            catalog_port,
+        )?);
 
         let gateway_port = free_port()?;
-        let mut env = common("payment-gateway", gateway_port);
+        let mut env = common(GATEWAY, gateway_port);
         env.push((
             "DATABASE_URL",
-            format!("sqlite://{}/gateway.db?mode=rwc", dir.0.display()),
+            format!("sqlite://{}/gateway.db?mode=rwc", dir.path().display()),
         ));
         env.push(("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()));
         env.push(("GATEWAY_LATENCY_SCALE", "0.01".to_owned()));
         let gateway = format!("http://127.0.0.1:{gateway_port}");
-        processes
-            .push(start_ready(&client, "payment-gateway", &bin, &env, &dir.0, &gateway).await?);
+        processes.push(start_service(
+            &bin,
+            GATEWAY,
+            GATEWAY,
+            &env,
+            &dir,
+            gateway_port,
+        )?);
 
         let prefix = format!("e2e-{name}-{}", std::process::id());
         let mut orders = Vec::new();
         // One after the other: both run the migrations, and the first must finish them.
         for i in 0..2 {
             let port = free_port()?;
-            let mut env = common("order-service", port);
+            let mut env = common(ORDER, port);
             env.extend([
                 ("DATABASE_URL", database_url.to_owned()),
                 ("REDIS_URL", redis_url.to_owned()),
@@ -138,10 +137,9 @@ impl Cluster {
                 ("PAYMENT_GATEWAY_URL", gateway.clone()),
                 ("PAYMENT_TIMEOUT", PAYMENT_TIMEOUT.to_owned()),
             ]);
-            let url = format!("http://127.0.0.1:{port}");
-            let name = format!("order-service-{i}");
-            processes.push(start_ready(&client, &name, &bin, &env, &dir.0, &url).await?);
-            orders.push(url);
+            let name = format!("{ORDER}-{i}");
+            processes.push(start_service(&bin, &name, ORDER, &env, &dir, port)?);
+            orders.push(format!("http://127.0.0.1:{port}"));
         }
 
         // Deterministic outcomes: no random declines or errors.
@@ -251,7 +249,7 @@ impl Cluster {
     fn process(&self, name: &str) -> &Process {
         self.processes
             .iter()
-            .find(|p| p.name == name)
+            .find(|p| p.name() == name)
             .unwrap_or_else(|| panic!("no process {name}"))
     }
 
@@ -264,21 +262,21 @@ impl Cluster {
         for p in &self.processes {
             let log = p.log_text();
             assert!(
-                !log.is_empty() || p.name == "redis",
+                !log.is_empty() || p.name() == "redis",
                 "{} wrote no log",
-                p.name
+                p.name()
             );
             assert!(
                 !log.contains("panicked at"),
                 "{} panicked:\n{}",
-                p.name,
+                p.name(),
                 p.log_tail(40)
             );
             for secret in &secrets {
                 assert!(
                     !log.contains(secret.as_str()),
                     "{} logged a secret ({}…)",
-                    p.name,
+                    p.name(),
                     &secret[..8]
                 );
             }
@@ -305,24 +303,17 @@ impl Cluster {
     }
 }
 
-async fn start_ready(
-    client: &reqwest::Client,
+/// `program` as the process `name`, listening on `port`, ready on `/readyz`.
+fn start_service(
+    bin: &Binaries,
     name: &str,
-    bin: &std::path::Path,
+    program: &str,
     env: &[(&str, String)],
-    dir: &std::path::Path,
-    url: &str,
+    dir: &Scratch,
+    port: u16,
 ) -> anyhow::Result<Process> {
-    let program = name.trim_end_matches(|c: char| c == '-' || c.is_ascii_digit());
-    let mut process = Process::start(name, &bin.join(program), &[], env, dir)?;
-    wait_ready(
-        client,
-        &format!("{url}/readyz"),
-        &mut process,
-        Duration::from_secs(60),
-    )
-    .await?;
-    Ok(process)
+    let launch = launch(name, bin.get(program)?, dir.path()).envs(env.iter().cloned());
+    start_ready(launch, &Probe::new(format!("127.0.0.1:{port}"), "/readyz"))
 }
 
 /// One answer, read completely.
@@ -658,12 +649,9 @@ async fn checkout_keeps_answering_when_redis_stops_mid_test() {
         return;
     }
     let port = free_port().expect("a free port");
-    let dir = std::env::temp_dir().join(format!("webstore-redis-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    let redis = Process::start(
-        "redis",
-        std::path::Path::new("redis-server"),
-        &[
+    let dir = Scratch::new(&format!("redis-{port}")).expect("scratch directory");
+    let redis = launch("redis", "redis-server", dir.path())
+        .args([
             "--port",
             &port.to_string(),
             "--bind",
@@ -672,11 +660,9 @@ async fn checkout_keeps_answering_when_redis_stops_mid_test() {
             "",
             "--appendonly",
             "no",
-        ],
-        &[],
-        &dir,
-    )
-    .expect("start redis-server");
+        ])
+        .start()
+        .expect("start redis-server");
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -707,7 +693,7 @@ async fn checkout_keeps_answering_when_redis_stops_mid_test() {
     let index = cluster
         .processes
         .iter()
-        .position(|p| p.name == "redis")
+        .position(|p| p.name() == "redis")
         .expect("redis process");
     drop(cluster.processes.remove(index));
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -8,11 +8,12 @@
 //! `WEBSTORE_REQUIRE_EXTERNAL=1` (CI).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use e2e::{binaries_dir, free_port, wait_ready, PathGuard, Process};
+use devstack::Probe;
+use system_tests::{binaries, free_port, launch, start_ready, Scratch};
 
 const API_KEY: &str = "schemathesis-key-1234";
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
@@ -98,11 +99,8 @@ async fn schemathesis_finds_no_failures_in_any_service() {
         return;
     };
     let started = Instant::now();
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("webstore-schemathesis-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    let dir = PathGuard(dir);
-    let bin = binaries_dir().expect("target directory");
+    let dir = Scratch::new("schemathesis").expect("scratch directory");
+    let bin = binaries().expect("target directory");
     let client = reqwest::Client::new();
 
     let services = ["catalog-service", "payment-gateway", "order-service"];
@@ -118,7 +116,7 @@ async fn schemathesis_finds_no_failures_in_any_service() {
             ("BIND_ADDR", url.trim_start_matches("http://").to_owned()),
             (
                 "DATABASE_URL",
-                format!("sqlite://{}/{service}.db?mode=rwc", dir.0.display()),
+                format!("sqlite://{}/{service}.db?mode=rwc", dir.path().display()),
             ),
             ("OTEL_SDK_DISABLED", "true".to_owned()),
             ("HTTP_WORKERS", "2".to_owned()),
@@ -136,15 +134,11 @@ async fn schemathesis_finds_no_failures_in_any_service() {
             "payment-gateway" => env.push(("GATEWAY_LATENCY_SCALE", "0".to_owned())),
             _ => {}
         }
-        let mut process = Process::start(service, &bin.join(service), &[], &env, &dir.0)
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        wait_ready(
-            &client,
-            &format!("{url}/readyz"),
-            &mut process,
-            Duration::from_secs(60),
+        let program = bin.get(service).unwrap_or_else(|e| panic!("{e:#}"));
+        let process = start_ready(
+            launch(service, program, dir.path()).envs(env),
+            &Probe::new(url.trim_start_matches("http://"), "/readyz"),
         )
-        .await
         .unwrap_or_else(|e| panic!("{e:#}"));
         processes.push(process);
     }
@@ -166,7 +160,7 @@ async fn schemathesis_finds_no_failures_in_any_service() {
         .map(|service| {
             let cmd = cmd.clone();
             let base = urls[service].clone();
-            let work = dir.0.clone();
+            let work = dir.path().to_path_buf();
             let har = work.join(format!("{service}.har"));
             let service = service.to_string();
             std::thread::spawn(move || {
@@ -208,7 +202,7 @@ async fn schemathesis_finds_no_failures_in_any_service() {
         if log.contains("panicked at") {
             failures.push(format!(
                 "{} panicked:\n{}",
-                process.name,
+                process.name(),
                 process.log_tail(60)
             ));
         }
