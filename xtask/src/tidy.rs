@@ -16,6 +16,7 @@ use crate::project_root;
 const SCANNED_DIRS: &[&str] = &[
     "crates",
     "services",
+    "tests",
     "xtask",
     "docs",
     "infra",
@@ -61,7 +62,7 @@ fn no_machine_paths_in_sources() {
 fn member_crates_take_versions_from_the_workspace() {
     let root = project_root();
     let mut problems = Vec::new();
-    for dir in ["crates", "services", "xtask"] {
+    for dir in ["crates", "services", "tests", "xtask"] {
         let mut manifests = Vec::new();
         walk(&root.join(dir), &mut |path| {
             if path.file_name().is_some_and(|n| n == "Cargo.toml") {
