@@ -9,9 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use devstack::os::{self, Signal};
 use xshell::{cmd, Shell};
 
-use crate::os::{self, Signal};
 use crate::stack::{self, StateDir, COMPOSE_FILE};
 use crate::{flags, project_root};
 

@@ -21,7 +21,8 @@ pub(crate) enum XtaskCmd {
     Bench(Bench),
 }
 
-/// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, every test.
+/// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, the
+/// structure checks, every test.
 ///
 /// Steps, in order, stopping at the first failure:
 ///   1. cargo fmt --all --check
@@ -29,10 +30,13 @@ pub(crate) enum XtaskCmd {
 ///   3. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
 ///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`):
 ///      two copies compile but silently ignore incoming `traceparent`
-///   4. probe what some tests need: PostgreSQL (127.0.0.1:5432, or the host in
+///   4. no import cycle between the files of any crate (a few known ones, being removed, are
+///      listed in xtask/src/checks/imports.rs)
+///   5. no dependency in a member's Cargo.toml that its sources never name
+///   6. probe what some tests need: PostgreSQL (127.0.0.1:5432, or the host in
 ///      WEBSTORE_TEST_POSTGRES_URL), Redis (127.0.0.1:6379, or WEBSTORE_TEST_REDIS_URL), and the
 ///      `prometheus` binary
-///   5. the tests: `cargo nextest run --workspace` plus `cargo test --workspace --doc` when
+///   7. the tests: `cargo nextest run --workspace` plus `cargo test --workspace --doc` when
 ///      cargo-nextest is installed, `cargo test --workspace` otherwise
 ///
 /// Environment: with CI set (to anything but "", "0" or "false") this exports

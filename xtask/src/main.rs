@@ -7,26 +7,27 @@
 //!
 //! Commands (every flag is documented in [`flags`], and in `cargo xtask <command> --help`):
 //! - `cargo xtask test` ([`test`]): the README's test command: rustfmt, clippy with
-//!   `-D warnings`, the one-OpenTelemetry-version check, then every test.
+//!   `-D warnings`, the one-OpenTelemetry-version check, the structure checks of [`checks`] (no
+//!   import cycle between files, no unused dependency), then every test.
 //! - `cargo xtask up` ([`up`]): the whole stack, with Docker compose when a Docker engine
 //!   answers, otherwise as local processes next to the development OTLP receiver and Prometheus.
 //! - `cargo xtask down` ([`down`]): stops what `up` started.
 //! - `cargo xtask bench` ([`bench`]): telemetry overhead figures (criterion + `wrk`), see
 //!   docs/BENCHMARKS.md.
 //!
-//! Helpers: [`stack`] (what the local stack is made of, where its logs and pid files live),
-//! [`http`] (the few lines of HTTP/1.1 that readiness polling needs), [`os`] (signals).
-//! `tidy` holds repository checks that run as `#[test]`s.
+//! Helpers: [`stack`] (what `up`'s local stack is made of, where its logs and pid files live).
+//! Starting, health-checking, logging and stopping processes is the `devstack` crate's job, shared
+//! with the system tests. `tidy` holds repository checks that run as `#[test]`s.
 //!
-//! **Architecture Invariant:** xtask depends on no workspace crate and has no async runtime or
-//! HTTP client: it must build in seconds, before anything else, even when the services don't
-//! compile.
+//! **Architecture Invariant:** xtask depends on one workspace crate only, `devstack`, which is
+//! itself std-only dev tooling (no async runtime, no HTTP client). Nothing that a service links
+//! may enter xtask's graph: it must build in seconds, before anything else, even when the
+//! services don't compile.
 
 mod bench;
+mod checks;
 mod down;
 mod flags;
-mod http;
-mod os;
 mod stack;
 mod test;
 #[cfg(test)]

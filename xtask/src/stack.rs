@@ -1,5 +1,6 @@
-//! What the local stack is made of, shared by `up` and `down`: the processes, their ports, where
-//! their logs and pid files live, and the pid-file format.
+//! What `up`'s local stack is made of, shared by `up` and `down`: the processes and their fixed
+//! ports, where their logs and pid files live, and the pid-file format. Starting and stopping a
+//! process is `devstack`'s job.
 //!
 //! **Architecture Invariant:** `down` knows nothing but what is on disk here. It may run in
 //! another terminal, after `up` was killed, or after a reboot, so every pid file is treated as
@@ -10,9 +11,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use devstack::services;
+pub(crate) use devstack::HOST;
 use xshell::{cmd, Shell};
 
-pub(crate) const HOST: &str = "127.0.0.1";
 pub(crate) const COMPOSE_FILE: &str = "infra/compose.yaml";
 
 /// One process of the local stack.
@@ -21,11 +23,14 @@ pub(crate) struct Service {
     /// Binary name, Cargo package name, `OTEL_SERVICE_NAME`, and the stem of its log and pid files.
     pub(crate) name: &'static str,
     pub(crate) port: u16,
-    /// Answers 200 once the process can do its job.
-    pub(crate) ready_path: &'static str,
 }
 
 impl Service {
+    /// Answers 200 once the process can do its job.
+    pub(crate) fn probe(&self) -> devstack::Probe {
+        devstack::Probe::new(self.addr(), services::ready_path(self.name))
+    }
+
     pub(crate) fn addr(&self) -> String {
         format!("{HOST}:{}", self.port)
     }
@@ -35,33 +40,28 @@ impl Service {
     }
 }
 
-/// The development OTLP/HTTP receiver; it documents `/healthz` (it has no dependencies to be
-/// "ready" for).
+/// The development OTLP/HTTP receiver, on the standard OTLP/HTTP port.
 pub(crate) const OTLP_SINK: Service = Service {
-    name: "otlp-sink",
+    name: services::OTLP_SINK,
     port: 4318,
-    ready_path: "/healthz",
 };
 pub(crate) const CATALOG: Service = Service {
-    name: "catalog-service",
+    name: services::CATALOG,
     port: 8081,
-    ready_path: "/readyz",
 };
 pub(crate) const GATEWAY: Service = Service {
-    name: "payment-gateway",
+    name: services::GATEWAY,
     port: 8082,
-    ready_path: "/readyz",
 };
 pub(crate) const ORDER: Service = Service {
-    name: "order-service",
+    name: services::ORDER,
     port: 8080,
-    ready_path: "/readyz",
 };
 
 /// Start order: whatever a process sends to (traces, calls) is ready before it starts.
 pub(crate) const START_ORDER: [Service; 4] = [OTLP_SINK, CATALOG, GATEWAY, ORDER];
 
-pub(crate) const PROMETHEUS: &str = "prometheus";
+pub(crate) const PROMETHEUS: &str = devstack::prometheus::PROGRAM;
 pub(crate) const PROMETHEUS_PORT: u16 = 9090;
 
 /// The order in which processes are stopped: the reverse of the start, Prometheus first, and the

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::flags;
+use crate::{checks, flags, project_root};
 
 /// The OpenTelemetry family that must be in the dependency graph exactly once each.
 ///
@@ -54,7 +54,7 @@ impl flags::Test {
 
         let mut steps = Steps {
             current: 0,
-            total: if self.no_lint { 0 } else { 2 } + 2 + usize::from(doctests_step) + 1,
+            total: if self.no_lint { 0 } else { 2 } + 4 + usize::from(doctests_step) + 1,
         };
 
         if !self.no_lint {
@@ -71,6 +71,13 @@ impl flags::Test {
 
         steps.start("one version of each OpenTelemetry crate");
         check_one_otel_version(sh)?;
+
+        let root = project_root();
+        steps.start("no import cycle between the files of a crate");
+        println!("{}", checks::imports::check(&root)?);
+
+        steps.start("no unused dependency");
+        println!("{}", checks::deps::check(&root)?);
 
         steps.start("external test dependencies");
         probe_external_dependencies(sh, require_external);

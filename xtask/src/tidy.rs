@@ -4,6 +4,8 @@
 //!   never leak into the repository.
 //! - Member crates take every dependency version from the root `[workspace.dependencies]`, where
 //!   each version is pinned once (the one-OpenTelemetry-version rule depends on it).
+//! - The two structure checks of [`crate::checks`]: no import cycle between files, no unused
+//!   dependency (also steps of `cargo xtask test`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use crate::project_root;
 const SCANNED_DIRS: &[&str] = &[
     "crates",
     "services",
+    "tests",
     "xtask",
     "docs",
     "infra",
@@ -59,7 +62,7 @@ fn no_machine_paths_in_sources() {
 fn member_crates_take_versions_from_the_workspace() {
     let root = project_root();
     let mut problems = Vec::new();
-    for dir in ["crates", "services", "xtask"] {
+    for dir in ["crates", "services", "tests", "xtask"] {
         let mut manifests = Vec::new();
         walk(&root.join(dir), &mut |path| {
             if path.file_name().is_some_and(|n| n == "Cargo.toml") {
@@ -256,4 +259,24 @@ fn dependency_table_headers() {
     assert_eq!(dependency_table("workspace.dependencies"), None);
     assert_eq!(dependency_table("package"), None);
     assert_eq!(dependency_table("features"), None);
+}
+
+/// No import cycle between the files of any crate of the workspace, except the ones
+/// [`crate::checks::imports::KNOWN_CYCLES`] lists while they are being removed.
+#[test]
+fn no_import_cycles() {
+    match crate::checks::imports::check(&project_root()) {
+        Ok(report) => eprintln!("{report}"),
+        Err(err) => panic!("{err:#}"),
+    }
+}
+
+/// Every dependency of every member's Cargo.toml is named by its sources, except those
+/// [`crate::checks::deps`] allows with a reason or lists as known.
+#[test]
+fn no_unused_dependencies() {
+    match crate::checks::deps::check(&project_root()) {
+        Ok(report) => eprintln!("{report}"),
+        Err(err) => panic!("{err:#}"),
+    }
 }
