@@ -1,5 +1,6 @@
-//! The scaffolding the three WebStore services share (HTTP, database, Redis, standard codes), so
-//! none of it is copied between them.
+//! The HTTP edge and the infrastructure the three WebStore services share, so none of it is
+//! copied between them. What both sides of a call agree on (countries, money, ids, bodies) is
+//! not here but in the `contract` crate.
 //!
 //! # Layout
 //! - [`problem`]: RFC 9457 `application/problem+json` errors with stable `type` URIs, and the
@@ -7,8 +8,10 @@
 //! - [`app`]: what every service's `App` has — `/healthz`, `/metrics`, `/openapi.json`, the
 //!   problem+json 404, security headers.
 //! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL).
-//! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`, the
-//!   telemetry ones), and the `REDIS_URL` check two of them share.
+//! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`), the
+//!   `REDIS_URL` check two of them share, duration settings, and the error naming a variable.
+//! - [`idempotency`]: the `Idempotency-Key` header read once, and a stored answer sent again
+//!   byte for byte (`Idempotent-Replayed`).
 //! - [`readiness`]: the `/readyz` body: the database decides, the other dependencies inform.
 //! - [`iso3166`]: the assigned ISO 3166-1 alpha-2 country codes.
 //! - [`idempotency_key`]: what a valid `Idempotency-Key` header value is.
@@ -19,6 +22,7 @@
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod idempotency;
 pub mod idempotency_key;
 pub mod iso3166;
 pub mod problem;

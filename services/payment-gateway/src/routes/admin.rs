@@ -86,6 +86,6 @@ pub async fn put_faults(
     patch: web::Json<FaultsPatch>,
     faults: web::Data<FaultSwitch>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = faults.update(&patch).map_err(ApiError::Validation)?;
+    let current = faults.update(&patch).map_err(ApiError::InvalidFaults)?;
     Ok(HttpResponse::Ok().json(current))
 }
