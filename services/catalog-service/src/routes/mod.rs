@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         health::metrics_doc,
         health::openapi_doc,
     ),
-    components(schemas(crate::domain::ProductJson, crate::domain::ProductPage, ProblemDoc, FieldErrorDoc)),
+    components(schemas(contract::ProductJson, contract::ProductPage, ProblemDoc, FieldErrorDoc)),
     tags((name = "products", description = "The product catalogue"), (name = "operations", description = "Health, readiness, metrics"))
 )]
 pub struct ApiDoc;
