@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use contract::{IdempotencyKey, InvalidIdempotencyKey};
 
-use crate::problem::CONTENT_TYPE_PROBLEM;
+use crate::problem::{Problem, CONTENT_TYPE_PROBLEM};
 
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// `true` on an answer that was stored by an earlier request and is sent again.
@@ -44,6 +44,18 @@ pub fn key_header(
             Ok(Some(parse(value)?))
         }
     }
+}
+
+/// 422 `idempotency-key-reuse`: the key was first sent with another request body, so this
+/// request can neither be replayed nor run (the draft's "key reuse" error). `detail` says what
+/// to do in the API's own words.
+pub fn key_reused(detail: &'static str) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-key-reuse",
+        "Idempotency-Key reused with a different request",
+    )
+    .detail(detail)
 }
 
 /// An answer as stored for replay: the status and exact body first sent, and where the created

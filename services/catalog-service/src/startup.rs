@@ -5,7 +5,6 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use sea_orm_migration::MigratorTrait as _;
 use utoipa::OpenApi as _;
 
 use crate::config::Settings;
@@ -24,13 +23,7 @@ impl Application {
     /// Connects and migrates the database, sets up the cache and binds the listener. An
     /// unreachable Redis is only a warning: requests are served from the database meanwhile.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = service_kit::db::connect(&settings.database_url).await?;
-        Migrator::up(&db, None).await.with_context(|| {
-            format!(
-                "migrating {}",
-                service_kit::db::redact(&settings.database_url)
-            )
-        })?;
+        let db = service_kit::db::connect_migrated::<Migrator>(&settings.database_url).await?;
 
         let registry = telemetry::Registry::new(settings.telemetry.exemplar_max_age);
         let cache = match &settings.cache.redis_url {

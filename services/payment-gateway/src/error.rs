@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use contract::{DeclineDetails, InvalidChargeRequest};
-use service_kit::idempotency::KeyHeaderError;
+use service_kit::idempotency::{self, KeyHeaderError};
 use service_kit::problem::FieldError;
 use service_kit::Problem;
 
@@ -85,12 +85,7 @@ impl ApiError {
                     .map(|e| FieldError::new(e.field(), e.to_string()))
                     .collect(),
             ),
-            Self::IdempotencyKeyReuse => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reuse",
-                "Idempotency-Key reused with a different request",
-            )
-            .detail("this Idempotency-Key belongs to a charge with a different request body; use a new key for a new charge"),
+            Self::IdempotencyKeyReuse => idempotency::key_reused("this Idempotency-Key belongs to a charge with a different request body; use a new key for a new charge"),
             Self::GatewayError => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "gateway-error",

@@ -6,7 +6,6 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 
 use crate::config::Settings;
 use crate::domain::Faults;
@@ -27,10 +26,7 @@ impl Application {
     /// Connects to the database, migrates it, binds the listener (port 0 picks a free port, kept
     /// in [`Application::port`]) and builds the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = service_kit::db::connect(&settings.database_url).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("applying database migrations")?;
+        let db = service_kit::db::connect_migrated::<Migrator>(&settings.database_url).await?;
 
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;

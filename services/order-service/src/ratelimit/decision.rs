@@ -39,6 +39,13 @@ impl Decision {
     pub fn allowed(&self) -> bool {
         self.denied().is_none()
     }
+
+    pub fn verdict(&self, tier: Tier) -> Option<Verdict> {
+        match tier {
+            Tier::Client => self.client,
+            Tier::Global => self.global,
+        }
+    }
 }
 
 /// The configured quotas: `None` turns a tier off.
