@@ -301,22 +301,11 @@ impl TryFrom<ChargeRequestJson> for ChargeRequest {
 
     /// Every member is checked, and every failure listed, before anything is refused.
     fn try_from(body: ChargeRequestJson) -> Result<Self, Self::Error> {
-        let mut errors = Vec::new();
-        let mut check = |result: Result<(), ChargeFieldError>| {
-            if let Err(e) = result {
-                errors.push(e);
-            }
-        };
-        let amount = ChargeAmount::parse(body.amount_cents);
-        check(amount.map(drop).map_err(Into::into));
-        let currency = Currency::parse(&body.currency);
-        check(currency.as_ref().map(drop).map_err(|e| e.clone().into()));
-        let method = PaymentMethod::parse(&body.payment_method);
-        check(method.as_ref().map(drop).map_err(|e| e.clone().into()));
-        let country = Country::parse_any_case(&body.country);
-        check(country.as_ref().map(drop).map_err(|e| e.clone().into()));
-        let reference = Reference::parse(&body.reference);
-        check(reference.as_ref().map(drop).map_err(|e| e.clone().into()));
+        let amount = ChargeAmount::parse(body.amount_cents).map_err(ChargeFieldError::from);
+        let currency = Currency::parse(&body.currency).map_err(ChargeFieldError::from);
+        let method = PaymentMethod::parse(&body.payment_method).map_err(ChargeFieldError::from);
+        let country = Country::parse_any_case(&body.country).map_err(ChargeFieldError::from);
+        let reference = Reference::parse(&body.reference).map_err(ChargeFieldError::from);
         match (amount, currency, method, country, reference) {
             (Ok(amount), Ok(currency), Ok(method), Ok(country), Ok(reference)) => Ok(Self {
                 amount,
@@ -325,7 +314,18 @@ impl TryFrom<ChargeRequestJson> for ChargeRequest {
                 country,
                 reference,
             }),
-            _ => Err(InvalidChargeRequest(errors)),
+            (amount, currency, method, country, reference) => Err(InvalidChargeRequest(
+                [
+                    amount.err(),
+                    currency.err(),
+                    method.err(),
+                    country.err(),
+                    reference.err(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            )),
         }
     }
 }
@@ -423,15 +423,14 @@ impl TryFrom<ChargeJson> for Charge {
     type Error = InvalidCharge;
 
     fn try_from(j: ChargeJson) -> Result<Self, Self::Error> {
-        let field = |e: ChargeFieldError| InvalidCharge::Field(e);
         Ok(Self {
             id: ChargeId::parse(&j.id)?,
             status: ChargeStatus::parse(&j.status, j.decline_code.as_deref())?,
-            amount: ChargeAmount::parse(j.amount_cents).map_err(|e| field(e.into()))?,
-            currency: Currency::parse(&j.currency).map_err(|e| field(e.into()))?,
-            method: PaymentMethod::parse(&j.payment_method).map_err(|e| field(e.into()))?,
-            country: Country::parse(&j.country).map_err(|e| field(e.into()))?,
-            reference: Reference::parse(&j.reference).map_err(|e| field(e.into()))?,
+            amount: ChargeAmount::parse(j.amount_cents).map_err(ChargeFieldError::from)?,
+            currency: Currency::parse(&j.currency).map_err(ChargeFieldError::from)?,
+            method: PaymentMethod::parse(&j.payment_method).map_err(ChargeFieldError::from)?,
+            country: Country::parse(&j.country).map_err(ChargeFieldError::from)?,
+            reference: Reference::parse(&j.reference).map_err(ChargeFieldError::from)?,
             created_at: j.created_at,
         })
     }

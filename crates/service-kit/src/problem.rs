@@ -131,10 +131,32 @@ impl Problem {
 }
 
 /// One offending field, listed in a validation problem.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The body field or query parameter, e.g. `items[0].quantity` or `limit`.
     pub field: String,
     pub message: String,
+}
+
+/// The body of every [`Problem`], for OpenAPI documents (documentation only: [`Problem`]
+/// builds the real one). Problems add their own extension members, listed where they are
+/// answered.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDoc {
+    /// Stable URI, `https://webstore.example/problems/{slug}`.
+    #[schema(example = "https://webstore.example/problems/validation")]
+    pub r#type: String,
+    #[schema(example = "The request is not valid")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    pub detail: Option<String>,
+    /// The trace of the request, when it was sampled.
+    pub trace_id: Option<String>,
+    /// Validation problems only: every offending field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl FieldError {

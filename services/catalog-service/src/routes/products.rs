@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use contract::ProductId;
+use service_kit::problem::ProblemDoc;
 
 use crate::domain::PageRequest;
 use crate::error::ApiError;
@@ -30,8 +31,8 @@ pub struct ListParams {
     responses(
         (status = 200, description = "One page of products", body = contract::ProductPage),
         (status = 422, description = "`limit` out of range or `cursor` not from this API; `errors` lists each field",
-         body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 500, description = "Database failure", body = super::ProblemDoc, content_type = "application/problem+json"),
+         body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 500, description = "Database failure", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_products(
@@ -53,8 +54,8 @@ pub async fn list_products(
     responses(
         (status = 200, description = "The product", body = contract::ProductJson),
         (status = 404, description = "No product has this id (`type` ends in `product-not-found`)",
-         body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 500, description = "Database failure", body = super::ProblemDoc, content_type = "application/problem+json"),
+         body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 500, description = "Database failure", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_product(

@@ -11,7 +11,7 @@ use crate::config::AdminToken;
 use crate::domain::{Faults, FaultsPatch};
 use crate::error::ApiError;
 use crate::gateway::FaultSwitch;
-use crate::schema::ProblemDoc;
+use service_kit::problem::ProblemDoc;
 
 /// Proof that the request carried the admin token. First in every admin handler's arguments,
 /// so an unauthenticated request is refused before its body is read.

@@ -9,7 +9,9 @@ use service_kit::idempotency::{key_header, KeyHeaderError, StoredAnswer};
 
 use crate::error::ApiError;
 use crate::gateway::{ChargeReply, Gateway};
-use crate::schema::{DeclineProblemDoc, ProblemDoc};
+use service_kit::problem::ProblemDoc;
+
+use crate::schema::DeclineProblemDoc;
 
 /// The `Idempotency-Key` header, parsed (bare form: the value is the key). Declared before the
 /// body in handler arguments, so a missing key is reported (400) before the body is even read.

@@ -18,7 +18,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::domain::{Faults, FaultsPatch};
 use crate::error::ApiError;
-use crate::schema::{DeclineProblemDoc, ProblemDoc};
+use service_kit::problem::ProblemDoc;
+
+use crate::schema::DeclineProblemDoc;
 
 /// Registers the gateway's routes. `admin`: register `/admin/faults` (only when an
 /// `ADMIN_TOKEN` is configured; otherwise the path falls through to the 404 default service).
