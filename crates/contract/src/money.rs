@@ -219,6 +219,8 @@ mod tests {
         assert_eq!(Cents(1999).usd(), 19.99);
         assert_eq!(Cents(349).usd(), 3.49);
         assert_eq!(Cents(5).usd(), 0.05);
+        assert_eq!(Cents(1).usd(), 0.01);
+        assert_eq!(Cents(4210).usd(), 42.1);
         assert_eq!(Cents(249_900).usd(), 2499.0);
         assert_eq!(Cents(0).usd(), 0.0);
         assert_eq!(MAX_CHARGEABLE.usd(), 1_000_000.0);

@@ -1,6 +1,7 @@
-//! The one module that chooses HTTP statuses and problem types: every error the API answers,
-//! and every checkout outcome ([`render`]), becomes a status and an RFC 9457 body here and
-//! nowhere else. The `type` URIs and bodies are a stable contract.
+//! The one module that maps to HTTP statuses and problem types: every error the API answers,
+//! and every checkout outcome ([`render`]), becomes a status and a body here and nowhere else
+//! (a plain read answers 200 where it is served). The `type` URIs and bodies are a stable
+//! contract.
 
 use std::time::Duration;
 

@@ -13,8 +13,9 @@
 //! - [`routes`]: HTTP only — extract, call the checkout or the store, map the result.
 //! - [`schema`]: the API's JSON bodies and views (what the OpenAPI document describes).
 //! - [`error`]: the one place choosing statuses and problem types, for errors and outcomes.
-//! - [`checkout`]: the checkout flow, the one place that talks to catalog, store and gateway,
-//!   and its idempotency policy; [`checkout::Outcome`] is a value, errors mean nothing settled.
+//! - [`checkout`]: the checkout flow — the one place that calls the catalog and the gateway
+//!   and writes orders — and its idempotency policy; [`checkout::Outcome`] is a value, an
+//!   error means no order was settled.
 //! - [`domain`]: the validated checkout request, the order, the API keys, the suspicious-
 //!   activity rules; no I/O. Shared values (`Country`, `Cents`, …) are `contract`'s.
 //! - [`clients`]: the catalog and payment-gateway HTTP clients, parsing answers once.

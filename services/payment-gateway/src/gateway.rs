@@ -333,3 +333,18 @@ impl Gateway {
 fn new_charge_id() -> ChargeId {
     ChargeId::from_uuid(uuid::Uuid::new_v4())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charge_ids_are_prefixed_and_unique() {
+        let a = new_charge_id();
+        assert!(
+            a.as_str().starts_with("ch_") && a.as_str().len() == 35,
+            "{a}"
+        );
+        assert_ne!(a, new_charge_id());
+    }
+}

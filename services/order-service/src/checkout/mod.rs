@@ -1,9 +1,10 @@
 //! The checkout: price from the catalog, write the order, charge, settle — and, under an
 //! `Idempotency-Key`, decide what a retry gets.
 //!
-//! The only module that talks to the catalog, the store and the gateway, in that order. The
-//! order row is written *before* the charge so that no money can move for an order the store
-//! does not know. [`Checkout::place`] returns the settled order with its outcome as a value;
+//! The only module that calls the catalog and the gateway, and the only one that writes
+//! orders: catalog, store, gateway, store, in that order (`GET /api/v1/orders/{id}` and
+//! `/readyz` only read the store). The order row is written *before* the charge so that no
+//! money can move for an order the store does not know. [`Checkout::place`] returns the settled order with its outcome as a value;
 //! [`Checkout::submit`] adds the idempotency policy around it (see [`Outcome::is_final`]).
 //!
 //! - [`outcome`]: [`Outcome`], [`Settled`], [`CheckoutError`], [`Answer`].
