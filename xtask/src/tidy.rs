@@ -261,8 +261,7 @@ fn dependency_table_headers() {
     assert_eq!(dependency_table("features"), None);
 }
 
-/// No import cycle between the files of any crate of the workspace, except the ones
-/// [`crate::checks::imports::KNOWN_CYCLES`] lists while they are being removed.
+/// No import cycle between the files of any crate of the workspace.
 #[test]
 fn no_import_cycles() {
     match crate::checks::imports::check(&project_root()) {
@@ -272,7 +271,7 @@ fn no_import_cycles() {
 }
 
 /// Every dependency of every member's Cargo.toml is named by its sources, except those
-/// [`crate::checks::deps`] allows with a reason or lists as known.
+/// [`crate::checks::deps`] allows with a reason.
 #[test]
 fn no_unused_dependencies() {
     match crate::checks::deps::check(&project_root()) {

@@ -2,8 +2,45 @@
 //! [`telemetry::TelemetryArgs`]) into its own `clap` CLI; each flag also reads its variable.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
+
+/// A setting whose value does not parse. The message names the variable, never a secret
+/// (callers pass messages that do not quote passwords).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value for {variable}: {message}")]
+pub struct InvalidSetting {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl InvalidSetting {
+    pub fn new(variable: &'static str, message: impl std::fmt::Display) -> Self {
+        Self {
+            variable,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// A duration setting: what the `humantime` crate reads (`250ms`, `30s`, `10m`, `24h`,
+/// `1h 30m`), or a bare number of seconds (`30`), as the services have always accepted.
+pub fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, InvalidSetting> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| InvalidSetting::new(variable, format!("{value:?} is too many seconds")));
+    }
+    humantime::parse_duration(v).map_err(|e| {
+        InvalidSetting::new(
+            variable,
+            format!("expected a duration such as 250ms, 30s, 10m or 24h, got {value:?} ({e})"),
+        )
+    })
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
@@ -60,6 +97,37 @@ pub fn optional_redis_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_humantime_or_seconds_and_errors_name_the_variable() {
+        for (text, expected) in [
+            ("250ms", Duration::from_millis(250)),
+            ("30s", Duration::from_secs(30)),
+            (" 10m ", Duration::from_secs(600)),
+            ("24h", Duration::from_secs(86_400)),
+            ("1h 30m", Duration::from_secs(5_400)),
+            ("2d", Duration::from_secs(172_800)),
+            ("45", Duration::from_secs(45)),
+            ("0s", Duration::ZERO),
+        ] {
+            assert_eq!(parse_duration("X_TIMEOUT", text), Ok(expected), "{text}");
+        }
+        for bad in [
+            "",
+            "soon",
+            "-1s",
+            "10 parsecs",
+            "1.5.2s",
+            "99999999999999999999",
+        ] {
+            let err = parse_duration("X_TIMEOUT", bad).unwrap_err();
+            assert_eq!(err.variable, "X_TIMEOUT");
+            assert!(
+                err.to_string().starts_with("invalid value for X_TIMEOUT: "),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn redis_urls_are_trimmed_checked_and_blank_means_unset() {

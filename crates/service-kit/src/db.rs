@@ -1,8 +1,9 @@
-//! Connecting to a service's own database.
+//! Connecting to a service's own database, and bringing its schema up to date.
 
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -20,6 +21,22 @@ pub enum DbError {
         #[source]
         source: sea_orm::DbErr,
     },
+    #[error("could not apply the migrations to the database ({url})")]
+    Migrate {
+        url: String,
+        #[source]
+        source: sea_orm::DbErr,
+    },
+}
+
+/// [`connect`], then applies every pending migration of `M` (each runs once per database).
+pub async fn connect_migrated<M: MigratorTrait>(url: &str) -> Result<DatabaseConnection, DbError> {
+    let db = connect(url).await?;
+    M::up(&db, None).await.map_err(|source| DbError::Migrate {
+        url: redact(url),
+        source,
+    })?;
+    Ok(db)
 }
 
 /// `sqlite://data/<service>.db?mode=rwc`: one file per service, created on first start.

@@ -1,26 +1,28 @@
-//! The scaffolding the three WebStore services share (HTTP, database, Redis, standard codes), so
-//! none of it is copied between them.
+//! The HTTP edge and the infrastructure the three WebStore services share, so none of it is
+//! copied between them. What both sides of a call agree on (countries, money, ids, bodies) is
+//! not here but in the `contract` crate.
 //!
 //! # Layout
 //! - [`problem`]: RFC 9457 `application/problem+json` errors with stable `type` URIs, and the
 //!   extractor configs that turn bad JSON, paths and queries into them (never HTML, never a panic).
 //! - [`app`]: what every service's `App` has — `/healthz`, `/metrics`, `/openapi.json`, the
 //!   problem+json 404, security headers.
-//! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL).
-//! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`, the
-//!   telemetry ones), and the `REDIS_URL` check two of them share.
+//! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL) and
+//!   migrating it.
+//! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`), the
+//!   `REDIS_URL` check two of them share, duration settings, and the error naming a variable.
+//! - [`idempotency`]: the `Idempotency-Key` header read once, and a stored answer sent again
+//!   byte for byte (`Idempotent-Replayed`).
 //! - [`readiness`]: the `/readyz` body: the database decides, the other dependencies inform.
-//! - [`iso3166`]: the assigned ISO 3166-1 alpha-2 country codes.
-//! - [`idempotency_key`]: what a valid `Idempotency-Key` header value is.
-//! - [`redis`]: a bounded Redis pool, its client spans, and the bypass window after an outage.
+//! - [`redis`]: [`redis::RedisRunner`] — traced Redis commands through a bounded pool, skipped
+//!   for a window after a connection failure.
 //!
 //! **Invariant:** nothing here knows about orders, products or charges.
 
 pub mod app;
 pub mod config;
 pub mod db;
-pub mod idempotency_key;
-pub mod iso3166;
+pub mod idempotency;
 pub mod problem;
 pub mod readiness;
 pub mod redis;

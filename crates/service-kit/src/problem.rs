@@ -45,6 +45,21 @@ impl Problem {
         self
     }
 
+    /// Every member of `members` as an extension member: a typed set of extension members
+    /// (such as a decline's `charge_id` and `decline_code`) that a client reads back with the
+    /// same type. `members` must serialize to a JSON object; anything else is logged as a bug
+    /// and adds nothing.
+    pub fn with_members(mut self, members: &impl serde::Serialize) -> Self {
+        match serde_json::to_value(members) {
+            Ok(Value::Object(members)) => self.extensions.extend(members),
+            other => tracing::error!(
+                value = ?other,
+                "problem extension members are not a JSON object; left out"
+            ),
+        }
+        self
+    }
+
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
@@ -91,6 +106,12 @@ impl Problem {
         )
     }
 
+    /// The body exactly as [`ResponseError::error_response`] sends it, for a caller that stores
+    /// the answer to replay it later. The `trace_id` member is the current span's.
+    pub fn body_text(&self) -> String {
+        self.body().to_string()
+    }
+
     fn body(&self) -> Value {
         let mut body = Map::new();
         body.insert("type".into(), self.type_uri().into());
@@ -110,10 +131,32 @@ impl Problem {
 }
 
 /// One offending field, listed in a validation problem.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The body field or query parameter, e.g. `items[0].quantity` or `limit`.
     pub field: String,
     pub message: String,
+}
+
+/// The body of every [`Problem`], for OpenAPI documents (documentation only: [`Problem`]
+/// builds the real one). Problems add their own extension members, listed where they are
+/// answered.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDoc {
+    /// Stable URI, `https://webstore.example/problems/{slug}`.
+    #[schema(example = "https://webstore.example/problems/validation")]
+    pub r#type: String,
+    #[schema(example = "The request is not valid")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    pub detail: Option<String>,
+    /// The trace of the request, when it was sampled.
+    pub trace_id: Option<String>,
+    /// Validation problems only: every offending field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
 }
 
 impl FieldError {
@@ -146,7 +189,7 @@ impl ResponseError for Problem {
         for (name, value) in &self.headers {
             res.insert_header((*name, value.as_str()));
         }
-        res.body(self.body().to_string())
+        res.body(self.body_text())
     }
 }
 
@@ -227,5 +270,31 @@ mod tests {
         assert_eq!(body["status"], 402);
         assert_eq!(body["order_id"], "o-1");
         assert_eq!(body["detail"], "card declined");
+    }
+
+    #[derive(serde::Serialize)]
+    struct Decline {
+        charge_id: &'static str,
+        decline_code: &'static str,
+    }
+
+    #[actix_web::test]
+    async fn typed_members_and_the_stored_body_match_the_response() {
+        let p = Problem::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "payment-declined",
+            "Payment declined",
+        )
+        .with_members(&Decline {
+            charge_id: "ch_1",
+            decline_code: "card_declined",
+        })
+        .with_members(&"not an object");
+        let stored = p.body_text();
+        let sent = to_bytes(p.error_response().into_body()).await.unwrap();
+        assert_eq!(stored.as_bytes(), &sent[..]);
+        let body: Value = serde_json::from_str(&stored).unwrap();
+        assert_eq!(body["charge_id"], "ch_1");
+        assert_eq!(body["decline_code"], "card_declined");
     }
 }

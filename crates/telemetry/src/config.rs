@@ -488,10 +488,7 @@ fn parse_sampler(name: Option<&str>, arg: Option<&str>) -> Result<SamplerChoice,
 /// A duration such as `250ms`, `30s`, `10m`, `24h` or `1h 30m` (the `humantime` syntax), or a
 /// bare number of seconds (accepted before `humantime` parsed these; kept so that no deployed
 /// setting breaks). Errors name `variable`.
-///
-/// Public only because the services still parse their own durations with it; it becomes
-/// private to this crate once they have their own parser.
-pub fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, Error> {
+pub(crate) fn parse_duration(variable: &'static str, value: &str) -> Result<Duration, Error> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         return v

@@ -41,7 +41,7 @@
 //! exemplars, scraped by Prometheus; traces still leave over OTLP.
 
 mod client;
-pub mod config;
+mod config;
 mod error;
 mod guard;
 mod handle;

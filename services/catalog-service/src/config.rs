@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use service_kit::config::ServerArgs;
+use service_kit::config::{parse_duration, InvalidSetting, ServerArgs};
 use telemetry::{TelemetryArgs, TelemetryConfig};
 
 use crate::store::cache::RedisTarget;
@@ -64,11 +64,8 @@ pub struct Cli {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid value for {variable}: {message}")]
-    Invalid {
-        variable: &'static str,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidSetting),
     #[error(transparent)]
     Telemetry(#[from] telemetry::Error),
 }
@@ -139,26 +136,19 @@ impl Settings {
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let telemetry =
             TelemetryConfig::from_args(&cli.telemetry, SERVICE_NAME, env!("CARGO_PKG_VERSION"))?;
-        let redis_url =
-            service_kit::config::optional_redis_url(cli.redis_url.as_deref()).map_err(|e| {
-                ConfigError::Invalid {
-                    variable: "REDIS_URL",
-                    // The parser's message, never the URL itself: it may hold a password.
-                    message: e.to_string(),
-                }
-            })?;
-        let ttl = telemetry::config::parse_duration("CATALOG_CACHE_TTL", &cli.catalog_cache_ttl)?;
+        // The parser's message, never the URL itself: it may hold a password.
+        let redis_url = service_kit::config::optional_redis_url(cli.redis_url.as_deref())
+            .map_err(|e| InvalidSetting::new("REDIS_URL", e))?;
+        let ttl = parse_duration("CATALOG_CACHE_TTL", &cli.catalog_cache_ttl)?;
         if ttl.is_zero() {
-            return Err(ConfigError::Invalid {
-                variable: "CATALOG_CACHE_TTL",
-                message: "must be greater than zero".into(),
-            });
+            return Err(
+                InvalidSetting::new("CATALOG_CACHE_TTL", "must be greater than zero").into(),
+            );
         }
         if cli.catalog_cache_max_entries == 0 {
-            return Err(ConfigError::Invalid {
-                variable: "CATALOG_CACHE_MAX_ENTRIES",
-                message: "must be at least 1".into(),
-            });
+            return Err(
+                InvalidSetting::new("CATALOG_CACHE_MAX_ENTRIES", "must be at least 1").into(),
+            );
         }
         Ok(Self {
             bind_addr: cli.server.bind_addr_or(DEFAULT_PORT),
@@ -198,6 +188,10 @@ mod tests {
     fn bad_values_name_their_variable() {
         for (args, variable) in [
             (&["--redis-url", "http://cache:6379"][..], "REDIS_URL"),
+            (
+                &["--catalog-cache-ttl", "10 parsecs"][..],
+                "CATALOG_CACHE_TTL",
+            ),
             (&["--redis-url", "not a url"][..], "REDIS_URL"),
             (&["--catalog-cache-ttl", "soon"][..], "CATALOG_CACHE_TTL"),
             (&["--catalog-cache-ttl", "0s"][..], "CATALOG_CACHE_TTL"),
@@ -206,7 +200,10 @@ mod tests {
                 "CATALOG_CACHE_MAX_ENTRIES",
             ),
         ] {
-            let err = settings(args).unwrap_err().to_string();
+            let err = settings(args).unwrap_err();
+            // A settings error, not a telemetry one.
+            assert!(matches!(err, ConfigError::Invalid(_)), "{args:?}: {err:?}");
+            let err = err.to_string();
             assert!(err.contains(variable), "{args:?}: {err}");
         }
     }

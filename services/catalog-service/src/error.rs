@@ -5,7 +5,9 @@ use actix_web::{HttpResponse, ResponseError};
 use service_kit::problem::FieldError;
 use service_kit::Problem;
 
-use crate::domain::{InvalidField, ProductId};
+use contract::ProductId;
+
+use crate::domain::InvalidQuery;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +16,7 @@ pub enum ApiError {
     #[error("no such product")]
     ProductNotFound(Option<ProductId>),
     #[error("invalid query parameters")]
-    Validation(Vec<InvalidField>),
+    Validation(Vec<InvalidQuery>),
     #[error("the catalog could not be read")]
     Store(#[from] StoreError),
 }
@@ -38,7 +40,7 @@ impl ApiError {
             Self::Validation(errors) => Problem::validation(
                 errors
                     .iter()
-                    .map(|e| FieldError::new(e.field, e.message.clone()))
+                    .map(|e| FieldError::new(e.field(), e.to_string()))
                     .collect(),
             ),
             // Logged (with its cause chain and trace id) by `Problem::internal`, never sent.

@@ -10,7 +10,8 @@
 //! - [`config`]: `Cli` (flags + environment) and the validated [`config::Settings`].
 //! - [`startup`]: [`startup::Application`]: database, migrations, cache, listener, the `App`.
 //! - [`routes`]: thin HTTP handlers with their OpenAPI docs, and [`routes::ApiDoc`].
-//! - [`domain`]: `ProductId`, `Cents`, `Product`, page limit and cursor; parsing only, no I/O.
+//! - [`domain`]: the page limit and cursor, and cutting a page from rows; no I/O. The product
+//!   bodies themselves (`ProductId`, `Product`, `ProductPage`) are `contract`'s.
 //! - [`store`]: the sea-orm entity and migrations (with seed data), the cache, and
 //!   [`store::Catalog`], the read-through path.
 //! - [`error`]: [`error::ApiError`], the one error the routes return, rendered as problem+json.

@@ -5,7 +5,6 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use sea_orm_migration::MigratorTrait as _;
 use utoipa::OpenApi as _;
 
 use crate::config::Settings;
@@ -28,13 +27,7 @@ impl Application {
         settings: Settings,
         telemetry: &telemetry::Telemetry,
     ) -> anyhow::Result<Self> {
-        let db = service_kit::db::connect(&settings.database_url).await?;
-        Migrator::up(&db, None).await.with_context(|| {
-            format!(
-                "migrating {}",
-                service_kit::db::redact(&settings.database_url)
-            )
-        })?;
+        let db = service_kit::db::connect_migrated::<Migrator>(&settings.database_url).await?;
 
         let cache = match &settings.cache.redis_url {
             Some(url) => {

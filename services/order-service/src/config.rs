@@ -1,14 +1,15 @@
-//! Settings: every flag also reads its variable (see `--help`).
+//! Settings: every flag also reads its variable (see `--help`). A bad value is a start-up error
+//! naming the variable.
 
 use std::time::Duration;
 
 use clap::Parser;
-use service_kit::config::ServerArgs;
+use contract::Cents;
+use service_kit::config::{parse_duration, InvalidSetting, ServerArgs};
 use telemetry::{TelemetryArgs, TelemetryConfig};
 
-use crate::domain::{ApiKeys, Burst, Cents, SuspiciousRules};
+use crate::domain::{ApiKeys, Burst, SuspiciousRules};
 use crate::ratelimit::{Limits, Quota};
-use crate::routes::middleware::AllowedOrigins;
 
 pub const SERVICE_NAME: &str = "order-service";
 
@@ -190,6 +191,15 @@ pub struct Cli {
     pub request_timeout: String,
 }
 
+/// A setting that does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidSetting),
+    #[error(transparent)]
+    Telemetry(#[from] telemetry::Error),
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind_addr: std::net::SocketAddr,
@@ -212,9 +222,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_cli(cli: Cli) -> anyhow::Result<Self> {
-        let duration = |var: &'static str, v: &str| telemetry::config::parse_duration(var, v);
-        Ok(Self {
+    pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+        let settings = Self {
             bind_addr: cli.server.bind_addr_or(8080),
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
@@ -225,14 +234,14 @@ impl Settings {
             )?,
             catalog_url: base_url("CATALOG_URL", &cli.catalog_url)?,
             payment_gateway_url: base_url("PAYMENT_GATEWAY_URL", &cli.payment_gateway_url)?,
-            payment_timeout: duration("PAYMENT_TIMEOUT", &cli.payment_timeout)?,
-            catalog_timeout: duration("CATALOG_TIMEOUT", &cli.catalog_timeout)?,
+            payment_timeout: parse_duration("PAYMENT_TIMEOUT", &cli.payment_timeout)?,
+            catalog_timeout: parse_duration("CATALOG_TIMEOUT", &cli.catalog_timeout)?,
             api_keys: ApiKeys::parse(&cli.api_keys)
-                .map_err(|e| anyhow::anyhow!("invalid value for API_KEYS: {e}"))?,
+                .map_err(|e| InvalidSetting::new("API_KEYS", e))?,
             idempotency_ttl: positive("IDEMPOTENCY_TTL", &cli.idempotency_ttl)?,
             // The error never quotes the URL: it may hold a password.
             redis_url: service_kit::config::optional_redis_url(cli.redis_url.as_deref())
-                .map_err(|e| anyhow::anyhow!("invalid value for REDIS_URL: {e}"))?,
+                .map_err(|e| InvalidSetting::new("REDIS_URL", e))?,
             rate_limits: Limits {
                 client: quota("RATE_LIMIT_CLIENT", &cli.rate_limit_client)?,
                 global: quota("RATE_LIMIT_GLOBAL", &cli.rate_limit_global)?,
@@ -244,41 +253,47 @@ impl Settings {
             )?,
             suspicious: suspicious_rules(&cli)?,
             cors_allowed_origins: AllowedOrigins::parse(&cli.cors_allowed_origins)
-                .map_err(|e| anyhow::anyhow!("invalid value for CORS_ALLOWED_ORIGINS: {e}"))?,
+                .map_err(|e| InvalidSetting::new("CORS_ALLOWED_ORIGINS", e))?,
             request_timeout: positive("REQUEST_TIMEOUT", &cli.request_timeout)?,
-        })
-        .and_then(Self::checked)
+        };
+        Ok(settings.checked()?)
     }
 
     /// Cross-setting checks.
-    fn checked(self) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            self.request_timeout > self.catalog_timeout + self.payment_timeout,
-            "invalid value for REQUEST_TIMEOUT: {:?} must exceed CATALOG_TIMEOUT + PAYMENT_TIMEOUT ({:?}), or checkouts would be cut short",
-            self.request_timeout,
-            self.catalog_timeout + self.payment_timeout
-        );
+    fn checked(self) -> Result<Self, InvalidSetting> {
+        let needed = self.catalog_timeout + self.payment_timeout;
+        if self.request_timeout <= needed {
+            return Err(InvalidSetting::new(
+                "REQUEST_TIMEOUT",
+                format!(
+                    "{:?} must exceed CATALOG_TIMEOUT + PAYMENT_TIMEOUT ({needed:?}), or checkouts would be cut short",
+                    self.request_timeout
+                ),
+            ));
+        }
         Ok(self)
     }
 }
 
-fn suspicious_rules(cli: &Cli) -> anyhow::Result<SuspiciousRules> {
+fn suspicious_rules(cli: &Cli) -> Result<SuspiciousRules, InvalidSetting> {
     let off = |v: &str| v.trim().eq_ignore_ascii_case("off");
-    fn named(variable: &'static str) -> impl Fn(String) -> anyhow::Error {
-        move |e| anyhow::anyhow!("invalid value for {variable}: {e}")
-    }
     let bulk_quantity = if off(&cli.suspicious_bulk_quantity) {
         None
     } else {
         let n: u64 = cli.suspicious_bulk_quantity.trim().parse().map_err(|_| {
-            named("SUSPICIOUS_BULK_QUANTITY")(format!(
-                "expected a whole number of units or off, got {:?}",
-                cli.suspicious_bulk_quantity
-            ))
+            InvalidSetting::new(
+                "SUSPICIOUS_BULK_QUANTITY",
+                format!(
+                    "expected a whole number of units or off, got {:?}",
+                    cli.suspicious_bulk_quantity
+                ),
+            )
         })?;
         Some(n)
     };
-    let usd = |variable: &'static str, v: &str| Cents::parse_usd(v).map_err(named(variable));
+    let usd = |variable: &'static str, v: &str| {
+        Cents::parse_usd(v).map_err(|e| InvalidSetting::new(variable, e))
+    };
     let high_amount = if off(&cli.suspicious_high_amount_usd) {
         None
     } else {
@@ -288,10 +303,10 @@ fn suspicious_rules(cli: &Cli) -> anyhow::Result<SuspiciousRules> {
         )?)
     };
     let burst = |variable: &'static str, v: &str| {
-        Burst::parse(v, |d| {
-            telemetry::config::parse_duration(variable, d).map_err(|e| e.to_string())
+        Burst::parse(v, |window| {
+            parse_duration(variable, window).map_err(|e| e.message)
         })
-        .map_err(named(variable))
+        .map_err(|e| InvalidSetting::new(variable, e))
     };
     Ok(SuspiciousRules {
         bulk_quantity,
@@ -308,39 +323,98 @@ fn suspicious_rules(cli: &Cli) -> anyhow::Result<SuspiciousRules> {
     })
 }
 
-fn quota(variable: &str, value: &str) -> anyhow::Result<Option<Quota>> {
-    Quota::parse(value).map_err(|e| anyhow::anyhow!("invalid value for {variable}: {e}"))
+fn quota(variable: &'static str, value: &str) -> Result<Option<Quota>, InvalidSetting> {
+    Quota::parse(value).map_err(|e| InvalidSetting::new(variable, e))
 }
 
-fn prefix(value: &str) -> anyhow::Result<String> {
+fn prefix(value: &str) -> Result<String, InvalidSetting> {
     let v = value.trim();
-    anyhow::ensure!(
-        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic() && b != b'{' && b != b'}'),
-        "invalid value for RATE_LIMIT_KEY_PREFIX: 1-64 visible ASCII characters without braces, got {value:?}"
-    );
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'{' && b != b'}');
+    if !ok {
+        return Err(InvalidSetting::new(
+            "RATE_LIMIT_KEY_PREFIX",
+            format!("1-64 visible ASCII characters without braces, got {value:?}"),
+        ));
+    }
     Ok(v.to_owned())
 }
 
-fn positive(variable: &'static str, value: &str) -> anyhow::Result<Duration> {
-    let d = telemetry::config::parse_duration(variable, value)?;
-    anyhow::ensure!(
-        !d.is_zero(),
-        "invalid value for {variable}: must be longer than zero, got {value:?}"
-    );
+fn positive(variable: &'static str, value: &str) -> Result<Duration, InvalidSetting> {
+    let d = parse_duration(variable, value)?;
+    if d.is_zero() {
+        return Err(InvalidSetting::new(
+            variable,
+            format!("must be longer than zero, got {value:?}"),
+        ));
+    }
     Ok(d)
 }
 
-fn base_url(variable: &str, value: &str) -> anyhow::Result<String> {
+fn base_url(variable: &'static str, value: &str) -> Result<String, InvalidSetting> {
     let v = value.trim().trim_end_matches('/');
-    anyhow::ensure!(
-        v.starts_with("http://") || v.starts_with("https://"),
-        "invalid value for {variable}: expected an http:// URL, got {value:?}"
-    );
-    anyhow::ensure!(
-        !v.starts_with("https://"),
-        "invalid value for {variable}: this build has no TLS stack; use http://"
-    );
+    if !(v.starts_with("http://") || v.starts_with("https://")) {
+        return Err(InvalidSetting::new(
+            variable,
+            format!("expected an http:// URL, got {value:?}"),
+        ));
+    }
+    if v.starts_with("https://") {
+        return Err(InvalidSetting::new(
+            variable,
+            "this build has no TLS stack; use http://",
+        ));
+    }
     Ok(v.to_owned())
+}
+
+/// Which browser origins may call the API (`CORS_ALLOWED_ORIGINS`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AllowedOrigins {
+    /// The default: no cross-origin browser access at all.
+    #[default]
+    None,
+    /// `*`: any origin. Safe only because credentials travel in headers a page must set
+    /// itself (no cookies), and `Access-Control-Allow-Credentials` is never sent.
+    Any,
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// `https://shop.example,http://localhost:3000`, `*`, or empty.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let items: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Ok(Self::None);
+        }
+        if items == ["*"] {
+            return Ok(Self::Any);
+        }
+        let mut origins = Vec::new();
+        for item in items {
+            let rest = item
+                .strip_prefix("https://")
+                .or_else(|| item.strip_prefix("http://"))
+                .ok_or_else(|| format!("{item:?} is not an origin (scheme://host[:port])"))?;
+            let ok = !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+            if !ok {
+                return Err(format!(
+                    "{item:?} is not an origin: scheme://host[:port], no path, no trailing slash, no wildcard"
+                ));
+            }
+            origins.push(item.to_ascii_lowercase());
+        }
+        Ok(Self::List(origins))
+    }
 }
 
 #[cfg(test)]
@@ -349,7 +423,7 @@ mod tests {
 
     fn from_args(args: &[&str]) -> anyhow::Result<Settings> {
         let argv = std::iter::once("order-service").chain(args.iter().copied());
-        Settings::from_cli(Cli::try_parse_from(argv)?)
+        Ok(Settings::from_cli(Cli::try_parse_from(argv)?)?)
     }
 
     #[test]
@@ -396,10 +470,42 @@ mod tests {
                 &["--redis-url", "http://:hunter2@cache:6379"][..],
                 "REDIS_URL",
             ),
+            (&["--payment-timeout", "soon"][..], "PAYMENT_TIMEOUT"),
+            (&["--request-timeout", "1s"][..], "REQUEST_TIMEOUT"),
         ] {
             let err = format!("{:#}", from_args(args).unwrap_err());
             assert!(err.contains(variable), "{args:?}: {err}");
             assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    #[test]
+    fn origins_parse_strictly() {
+        assert_eq!(AllowedOrigins::parse(""), Ok(AllowedOrigins::None));
+        assert_eq!(AllowedOrigins::parse(" , "), Ok(AllowedOrigins::None));
+        assert_eq!(AllowedOrigins::parse("*"), Ok(AllowedOrigins::Any));
+        assert_eq!(
+            AllowedOrigins::parse("https://Shop.example, http://localhost:3000"),
+            Ok(AllowedOrigins::List(vec![
+                "https://shop.example".into(),
+                "http://localhost:3000".into()
+            ]))
+        );
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "https://shop.example/path",
+            "https://*.example",
+            "*, https://a.example",
+            "ftp://a.example",
+            "https://",
+        ] {
+            assert!(AllowedOrigins::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -5,26 +5,16 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use sea_orm_migration::MigratorTrait;
 use utoipa::OpenApi;
 
-use crate::checkout::CheckoutFlow;
+use crate::checkout::{Checkout, Screening};
 use crate::clients::{CatalogClient, PaymentClient};
 use crate::config::Settings;
-use crate::domain::ApiKeys;
 use crate::metrics::OrderMetrics;
 use crate::ratelimit::{RateLimitMetrics, RateLimiter, RedisLimiter};
 use crate::routes::{self, ApiDoc};
+use crate::state::AppState;
 use crate::store::{IdempotencyStore, Migrator, OrderStore};
-
-/// Shared by every worker: cheap to clone, no per-request locking.
-pub struct AppState {
-    pub flow: CheckoutFlow,
-    pub api_keys: ApiKeys,
-    pub idempotency: IdempotencyStore,
-    pub rate_limiter: RateLimiter,
-    pub request_timeout: std::time::Duration,
-}
 
 pub struct Application {
     port: u16,
@@ -39,10 +29,7 @@ impl Application {
         settings: Settings,
         telemetry: &telemetry::Telemetry,
     ) -> anyhow::Result<Self> {
-        let db = service_kit::db::connect(&settings.database_url).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("running order-service migrations")?;
+        let db = service_kit::db::connect_migrated::<Migrator>(&settings.database_url).await?;
         let store = OrderStore::new(db.clone());
         // Longer than any one attempt can take, so only a dead request's lock ever runs out.
         let idempotency_lock = settings.catalog_timeout
@@ -56,7 +43,8 @@ impl Application {
                     .pool_idle_timeout(std::time::Duration::from_secs(30)),
             )
             .context("building the HTTP client")?;
-        let flow = CheckoutFlow {
+        let metrics = OrderMetrics::new(telemetry);
+        let checkout = Checkout {
             catalog: CatalogClient::new(
                 http.clone(),
                 settings.catalog_url.clone(),
@@ -67,9 +55,15 @@ impl Application {
                 settings.payment_gateway_url.clone(),
                 settings.payment_timeout,
             ),
-            store: store.clone(),
-            metrics: OrderMetrics::new(telemetry),
-            rules: settings.suspicious,
+            orders: store.clone(),
+            idempotency,
+            metrics: metrics.clone(),
+            screening: Screening {
+                rules: settings.suspicious,
+                orders: store.clone(),
+                flagged: metrics.suspicious.clone(),
+            },
+            render: crate::error::render,
         };
         let redis = match &settings.redis_url {
             Some(url) => Some(
@@ -88,10 +82,11 @@ impl Application {
             RateLimitMetrics::new(telemetry),
         );
         let state = web::Data::new(AppState {
-            flow,
+            checkout,
+            orders: store.clone(),
             api_keys: settings.api_keys.clone(),
-            idempotency,
             rate_limiter,
+            metrics,
             request_timeout: settings.request_timeout,
         });
         let origins = settings.cors_allowed_origins.clone();

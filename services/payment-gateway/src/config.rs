@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use service_kit::config::ServerArgs;
+use service_kit::config::{InvalidSetting, ServerArgs};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use telemetry::{TelemetryArgs, TelemetryConfig};
@@ -61,11 +61,8 @@ pub struct Cli {
 /// A setting that does not parse. The message names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{variable} {message}")]
-    Invalid {
-        variable: &'static str,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidSetting),
     #[error(transparent)]
     Telemetry(#[from] telemetry::Error),
 }
@@ -89,17 +86,15 @@ impl Settings {
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let telemetry =
             TelemetryConfig::from_args(&cli.telemetry, SERVICE_NAME, env!("CARGO_PKG_VERSION"))?;
-        let latency_scale = LatencyScale::parse(&cli.gateway_latency_scale).map_err(|message| {
-            ConfigError::Invalid {
-                variable: "GATEWAY_LATENCY_SCALE",
-                message,
-            }
-        })?;
+        let latency_scale = LatencyScale::parse(&cli.gateway_latency_scale)
+            .map_err(|e| InvalidSetting::new("GATEWAY_LATENCY_SCALE", e))?;
         let seed = match cli.gateway_seed.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(v) => Some(v.parse::<u64>().map_err(|_| ConfigError::Invalid {
-                variable: "GATEWAY_SEED",
-                message: format!("must be an unsigned 64-bit integer, got {v:?}"),
+            Some(v) => Some(v.parse::<u64>().map_err(|_| {
+                InvalidSetting::new(
+                    "GATEWAY_SEED",
+                    format!("must be an unsigned 64-bit integer, got {v:?}"),
+                )
             })?),
         };
         Ok(Self {

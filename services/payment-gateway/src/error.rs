@@ -1,10 +1,14 @@
-//! The crate's one error type and its problem+json mapping (the only place that chooses
-//! statuses and `type` slugs for errors).
+//! The crate's one error type and its problem+json mapping: the only place that chooses
+//! statuses and `type` slugs for errors, the stored 402 of a decline included.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use contract::{DeclineDetails, InvalidChargeRequest};
+use service_kit::idempotency::{self, KeyHeaderError};
 use service_kit::problem::FieldError;
 use service_kit::Problem;
+
+use crate::domain::InvalidFault;
 
 /// `realm` for `WWW-Authenticate`.
 const REALM: &str = "payment-gateway";
@@ -13,10 +17,13 @@ const REALM: &str = "payment-gateway";
 pub enum ApiError {
     /// Missing or malformed `Idempotency-Key` header → 400 `idempotency-key-required`.
     #[error("the Idempotency-Key header {0}")]
-    IdempotencyKeyRequired(String),
-    /// Fields that do not validate → 422 `validation`.
-    #[error("the request is not valid")]
-    Validation(Vec<FieldError>),
+    IdempotencyKeyRequired(KeyHeaderError),
+    /// A charge body whose members do not validate → 422 `validation`, every member listed.
+    #[error("the charge request is not valid: {0}")]
+    InvalidCharge(InvalidChargeRequest),
+    /// A faults patch out of range → 422 `validation`, every field listed.
+    #[error("the faults are not valid")]
+    InvalidFaults(Vec<InvalidFault>),
     /// The key was used before with another request → 422 `idempotency-key-reuse`.
     #[error("the Idempotency-Key was already used with a different request")]
     IdempotencyKeyReuse,
@@ -30,6 +37,13 @@ pub enum ApiError {
     MissingToken,
     #[error("the admin token is not valid")]
     InvalidToken,
+    /// A known path with a method it does not serve → 405 with `Allow`.
+    #[error("{method} {path} is not served; allowed: {allow}")]
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allow: &'static str,
+    },
     #[error("database error")]
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -58,13 +72,20 @@ impl ApiError {
                 "An Idempotency-Key header is required",
             )
             .detail(format!("Idempotency-Key {why}; send 1-255 visible ASCII characters, unique per charge")),
-            Self::Validation(errors) => Problem::validation(errors.clone()),
-            Self::IdempotencyKeyReuse => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reuse",
-                "Idempotency-Key reused with a different request",
-            )
-            .detail("this Idempotency-Key belongs to a charge with a different request body; use a new key for a new charge"),
+            Self::InvalidCharge(invalid) => Problem::validation(
+                invalid
+                    .0
+                    .iter()
+                    .map(|e| FieldError::new(e.field(), e.to_string()))
+                    .collect(),
+            ),
+            Self::InvalidFaults(errors) => Problem::validation(
+                errors
+                    .iter()
+                    .map(|e| FieldError::new(e.field(), e.to_string()))
+                    .collect(),
+            ),
+            Self::IdempotencyKeyReuse => idempotency::key_reused("this Idempotency-Key belongs to a charge with a different request body; use a new key for a new charge"),
             Self::GatewayError => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "gateway-error",
@@ -78,10 +99,33 @@ impl ApiError {
             Self::InvalidToken => {
                 unauthorized(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\"")).detail("the bearer token is not valid")
             }
+            Self::MethodNotAllowed { allow, .. } => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+            .detail(self.to_string())
+            .header("Allow", *allow),
             Self::Database(e) => Problem::internal(e),
             Self::Unexpected(e) => Problem::internal(e.as_ref()),
         }
     }
+}
+
+/// The 402 `payment-declined` answer, rendered once by the gateway and stored with the declined
+/// charge, so that every replay is byte-identical. Same shape as every other problem (including
+/// the `trace_id` of the request that was declined), plus [`DeclineDetails`].
+pub fn decline_problem(details: &DeclineDetails) -> Problem {
+    Problem::new(
+        StatusCode::PAYMENT_REQUIRED,
+        "payment-declined",
+        "Payment declined",
+    )
+    .detail(format!(
+        "the issuer declined the charge ({})",
+        details.decline_code
+    ))
+    .with_members(details)
 }
 
 fn unauthorized(challenge: String) -> Problem {
@@ -95,14 +139,7 @@ fn unauthorized(challenge: String) -> Problem {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::IdempotencyKeyRequired(_) => StatusCode::BAD_REQUEST,
-            Self::Validation(_) | Self::IdempotencyKeyReuse => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::GatewayError => StatusCode::SERVICE_UNAVAILABLE,
-            Self::ChargeNotFound(_) => StatusCode::NOT_FOUND,
-            Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
-            Self::Database(_) | Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.problem().status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -112,13 +149,15 @@ impl ResponseError for ApiError {
 
 #[cfg(test)]
 mod tests {
+    use contract::{ChargeId, DeclineCode};
+
     use super::*;
 
     #[test]
     fn statuses_agree_with_the_rendered_problem() {
         for e in [
-            ApiError::IdempotencyKeyRequired("is missing".into()),
-            ApiError::Validation(vec![FieldError::new("amount_cents", "too small")]),
+            ApiError::IdempotencyKeyRequired(KeyHeaderError::Missing),
+            ApiError::InvalidFaults(vec![InvalidFault::LatencyMs(600_001)]),
             ApiError::IdempotencyKeyReuse,
             ApiError::GatewayError,
             ApiError::ChargeNotFound("ch_x".into()),
@@ -128,6 +167,25 @@ mod tests {
         ] {
             assert_eq!(e.status_code(), e.problem().status(), "{e}");
         }
+    }
+
+    #[test]
+    fn the_decline_problem_carries_its_details() {
+        let details = DeclineDetails {
+            charge_id: ChargeId::parse("ch_1").unwrap(),
+            decline_code: DeclineCode::DoNotHonor,
+        };
+        let body: serde_json::Value =
+            serde_json::from_str(&decline_problem(&details).body_text()).unwrap();
+        assert_eq!(body["status"], 402);
+        assert_eq!(
+            body["type"],
+            "https://webstore.example/problems/payment-declined"
+        );
+        assert_eq!(
+            serde_json::from_value::<DeclineDetails>(body).unwrap(),
+            details
+        );
     }
 
     #[test]

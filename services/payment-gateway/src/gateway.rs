@@ -19,22 +19,17 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use actix_web::http::StatusCode;
-use actix_web::ResponseError;
+use contract::{
+    Charge, ChargeId, ChargeRequest, ChargeStatus, DeclineDetails, IdempotencyKey, InvalidCharge,
+};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use service_kit::problem::FieldError;
-use service_kit::Problem;
 use tracing::field::Empty;
 use tracing::Instrument;
 
-use crate::domain::{
-    latency, ChargeId, ChargeRequest, ChargeStatus, Faults, FaultsPatch, IdempotencyKey,
-    LatencyScale, Outcome,
-};
-use crate::error::ApiError;
+use crate::domain::{latency, Faults, FaultsPatch, InvalidFault, LatencyScale, Outcome};
+use crate::error::{decline_problem, ApiError};
 use crate::metrics::GatewayMetrics;
-use crate::schema::ChargeView;
 use crate::store::{charges, ChargeStore, Inserted};
 
 /// How long a simulated timeout holds the answer. Not scaled by `GATEWAY_LATENCY_SCALE`: it
@@ -52,6 +47,35 @@ pub struct ChargeReply {
     pub body: String,
     /// `true` when this is a stored answer given again (`Idempotent-Replayed: true`).
     pub replayed: bool,
+}
+
+/// Why a charge request got no charge.
+#[derive(Debug, thiserror::Error)]
+pub enum ChargeError {
+    /// A simulated provider failure; nothing was stored, a retry may succeed.
+    #[error("simulated gateway error")]
+    GatewayError,
+    #[error("the Idempotency-Key was already used with a different request")]
+    KeyReuse,
+    #[error("database error")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("rendering the charge")]
+    Render(#[from] serde_json::Error),
+    #[error("a stored charge is invalid")]
+    StoredCharge(#[from] InvalidCharge),
+}
+
+impl From<ChargeError> for ApiError {
+    fn from(e: ChargeError) -> Self {
+        match e {
+            ChargeError::GatewayError => Self::GatewayError,
+            ChargeError::KeyReuse => Self::IdempotencyKeyReuse,
+            ChargeError::Database(e) => Self::Database(e),
+            e @ (ChargeError::Render(_) | ChargeError::StoredCharge(_)) => {
+                Self::Unexpected(anyhow::Error::new(e))
+            }
+        }
+    }
 }
 
 /// The live fault settings, shared by every worker (one instance per process, created before
@@ -75,7 +99,7 @@ impl FaultSwitch {
 
     /// Applies `patch` atomically (validated first: an invalid patch changes nothing) and
     /// returns the new settings. Changes are logged at warn: a fault left on is an incident.
-    pub fn update(&self, patch: &FaultsPatch) -> Result<Faults, Vec<FieldError>> {
+    pub fn update(&self, patch: &FaultsPatch) -> Result<Faults, Vec<InvalidFault>> {
         let (before, after) = {
             let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
             let before = *current;
@@ -144,8 +168,8 @@ impl Gateway {
         &self,
         key: &IdempotencyKey,
         request: &ChargeRequest,
-    ) -> Result<ChargeReply, ApiError> {
-        let fingerprint = request.fingerprint();
+    ) -> Result<ChargeReply, ChargeError> {
+        let fingerprint = crate::domain::fingerprint(request);
         if let Some(existing) = self.store.find_by_key(key.as_ref()).await? {
             return self.replay(existing, &fingerprint);
         }
@@ -176,7 +200,7 @@ impl Gateway {
         key: &IdempotencyKey,
         request: &ChargeRequest,
         fingerprint: &str,
-    ) -> Result<Decided, ApiError> {
+    ) -> Result<Decided, ChargeError> {
         let method = request.method;
         let faults = self.faults.get();
         let (latency, outcome) = {
@@ -200,34 +224,48 @@ impl Gateway {
                 payment.method = method.as_str(),
                 "charge decided"
             );
-            return Err(ApiError::GatewayError);
+            return Err(ChargeError::GatewayError);
         }
 
-        let id = ChargeId::generate();
-        let mut row = charges::Model {
-            id: id.to_string(),
-            idempotency_key: key.as_ref().to_owned(),
-            request_hash: fingerprint.to_owned(),
-            amount_cents: request.amount.cents(),
-            currency: request.currency.as_str().to_owned(),
-            payment_method: method.as_str().to_owned(),
-            country: request.country.as_str().to_owned(),
-            reference: request.reference.as_ref().to_owned(),
-            status: ChargeStatus::Succeeded.as_str().to_owned(),
-            decline_code: None,
-            response_status: 201,
-            response_body: String::new(),
+        let status = match outcome {
+            Outcome::Declined(code) => ChargeStatus::Declined(code),
+            _ => ChargeStatus::Succeeded,
+        };
+        let charge = Charge {
+            id: new_charge_id(),
+            status,
+            amount: request.amount,
+            currency: request.currency,
+            method,
+            country: request.country,
+            reference: request.reference.clone(),
             created_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
         };
-        if let Outcome::Declined(code) = outcome {
-            row.status = ChargeStatus::Declined.as_str().to_owned();
-            row.decline_code = Some(code.as_str().to_owned());
-            row.response_status = 402;
-            row.response_body = declined_body(&row).await?;
-        } else {
-            row.response_body = serde_json::to_string(&ChargeView::from(&row))
-                .map_err(|e| anyhow::Error::new(e).context("rendering the charge"))?;
-        }
+        let (response_status, response_body) = match status {
+            ChargeStatus::Declined(decline_code) => {
+                let problem = decline_problem(&DeclineDetails {
+                    charge_id: charge.id.clone(),
+                    decline_code,
+                });
+                (problem.status().as_u16(), problem.body_text())
+            }
+            ChargeStatus::Succeeded => (201, serde_json::to_string(&charge)?),
+        };
+        let row = charges::Model {
+            id: charge.id.to_string(),
+            idempotency_key: key.as_ref().to_owned(),
+            request_hash: fingerprint.to_owned(),
+            amount_cents: charge.amount.cents().get(),
+            currency: charge.currency.as_str().to_owned(),
+            payment_method: method.as_str().to_owned(),
+            country: charge.country.as_str().to_owned(),
+            reference: charge.reference.as_ref().to_owned(),
+            status: status.as_str().to_owned(),
+            decline_code: status.decline_code().map(|c| c.as_str().to_owned()),
+            response_status: i32::from(response_status),
+            response_body,
+            created_at: charge.created_at,
+        };
         let reply = ChargeReply {
             charge_id: row.id.clone(),
             status: row.response_status as u16,
@@ -243,7 +281,7 @@ impl Gateway {
                     charge.id = %reply.charge_id,
                     charge.outcome = outcome.as_str(),
                     payment.method = method.as_str(),
-                    amount_cents = request.amount.cents(),
+                    amount_cents = request.amount.cents().get(),
                     "charge decided"
                 );
                 Ok(match outcome {
@@ -261,11 +299,15 @@ impl Gateway {
         }
     }
 
-    fn replay(&self, stored: charges::Model, fingerprint: &str) -> Result<ChargeReply, ApiError> {
+    fn replay(
+        &self,
+        stored: charges::Model,
+        fingerprint: &str,
+    ) -> Result<ChargeReply, ChargeError> {
         if stored.request_hash != fingerprint {
             self.metrics.replay("key_reuse");
             tracing::info!(charge.id = %stored.id, "Idempotency-Key reused with a different request");
-            return Err(ApiError::IdempotencyKeyReuse);
+            return Err(ChargeError::KeyReuse);
         }
         self.metrics.replay("replayed");
         tracing::info!(charge.id = %stored.id, charge.status = %stored.status, "idempotent replay of a stored charge");
@@ -278,32 +320,31 @@ impl Gateway {
     }
 
     /// Looks a charge up by id.
-    pub async fn find(&self, id: &str) -> Result<ChargeView, ApiError> {
+    pub async fn find(&self, id: &str) -> Result<Option<Charge>, ChargeError> {
         match self.store.find_by_id(id).await? {
-            Some(row) => Ok(ChargeView::from(&row)),
-            None => Err(ApiError::ChargeNotFound(id.to_owned())),
+            Some(row) => Ok(Some(row.charge()?)),
+            None => Ok(None),
         }
     }
 }
 
-/// The 402 problem body, rendered once by `service_kit::Problem` (so it has the same shape as
-/// every other error, including the `trace_id`) and stored for replays.
-async fn declined_body(row: &charges::Model) -> Result<String, ApiError> {
-    let code = row.decline_code.as_deref().unwrap_or("card_declined");
-    let problem = Problem::new(
-        StatusCode::PAYMENT_REQUIRED,
-        "payment-declined",
-        "Payment declined",
-    )
-    .detail(format!("the issuer declined the charge ({code})"))
-    .with("charge_id", row.id.as_str())
-    .with("decline_code", code);
-    let bytes = actix_web::body::to_bytes(problem.error_response().into_body())
-        .await
-        .map_err(|e| anyhow::anyhow!("rendering the decline problem: {e}"))?;
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        anyhow::Error::new(e)
-            .context("decline problem is not UTF-8")
-            .into()
-    })
+/// `ch_` + a random UUID v4 — deliberately not from `GATEWAY_SEED`: a seeded run restarted on
+/// the same database would otherwise mint ids that already exist.
+fn new_charge_id() -> ChargeId {
+    ChargeId::from_uuid(uuid::Uuid::new_v4())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charge_ids_are_prefixed_and_unique() {
+        let a = new_charge_id();
+        assert!(
+            a.as_str().starts_with("ch_") && a.as_str().len() == 35,
+            "{a}"
+        );
+        assert_ne!(a, new_charge_id());
+    }
 }

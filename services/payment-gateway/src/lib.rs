@@ -11,9 +11,10 @@
 //! - [`startup`]: [`startup::Application`] — connect, migrate, bind, build the one `App` factory.
 //! - [`routes`]: HTTP only — extract, call the gateway, shape the answer; the OpenAPI document.
 //! - [`gateway`]: the charge pipeline (dedupe → simulate → decide → store) and the live faults.
-//! - [`domain`]: rules without I/O — request newtypes, the latency model, fault outcomes.
+//! - [`domain`]: rules without I/O — the request fingerprint, the latency model, fault outcomes.
+//!   The request and charge bodies themselves are `contract`'s, shared with order-service.
 //! - [`store`]: the `charges` table (sea-orm), migrations, [`store::ChargeStore`].
-//! - [`schema`]: the JSON bodies the API reads and writes.
+//! - [`schema`]: documentation-only schemas of the problems it answers with.
 //! - [`metrics`]: the gateway's own counters and histogram.
 //! - [`error`]: [`error::ApiError`], the one error type, mapped to problem+json.
 //!

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use telemetry::{CounterFamily, Exemplar, HistogramFamily};
 
-use crate::domain::{Outcome, PaymentMethod};
+use contract::PaymentMethod;
+
+use crate::domain::Outcome;
 
 /// Covers the model from the fastest body sample to the 30 s cap.
 pub const SIMULATED_LATENCY_BUCKETS: &[f64] = &[

@@ -6,7 +6,6 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 
 use crate::config::Settings;
 use crate::domain::Faults;
@@ -31,10 +30,7 @@ impl Application {
         settings: Settings,
         telemetry: &telemetry::Telemetry,
     ) -> anyhow::Result<Self> {
-        let db = service_kit::db::connect(&settings.database_url).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("applying database migrations")?;
+        let db = service_kit::db::connect_migrated::<Migrator>(&settings.database_url).await?;
 
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;

@@ -20,36 +20,6 @@ use super::{code_of, members, rust_files};
 /// Dependencies that are used although no source names them: `(member, dependency, why)`.
 pub(crate) const ALLOWED: &[(&str, &str, &str)] = &[];
 
-/// Unused on the tree when this check was written, in crates other engineers are reworking
-/// (issue 9); they remove them there. Empty this list as they go; never add to it.
-pub(crate) const KNOWN_UNUSED: &[(&str, &str, &str)] = &[
-    (
-        "crates/service-kit",
-        "anyhow",
-        "known, being removed (issue 9)",
-    ),
-    (
-        "crates/service-kit",
-        "futures-util",
-        "known, being removed (issue 9)",
-    ),
-    (
-        "crates/test-support",
-        "tokio",
-        "known, being removed (issue 9)",
-    ),
-    (
-        "services/order-service",
-        "rand",
-        "known, being removed (issue 9)",
-    ),
-    (
-        "services/order-service",
-        "rand_distr",
-        "known, being removed (issue 9)",
-    ),
-];
-
 /// One dependency no source names.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Unused {
@@ -70,13 +40,12 @@ impl Unused {
     pub(crate) fn excused(&self) -> Option<&'static str> {
         ALLOWED
             .iter()
-            .chain(KNOWN_UNUSED)
             .find(|(member, name, _)| *member == self.member && *name == self.name)
             .map(|(_, _, why)| *why)
     }
 }
 
-/// The check as `cargo xtask test` and `tidy` run it: `Ok` with what to print (the tolerated
+/// The check as `cargo xtask test` and `tidy` run it: `Ok` with what to print (the allowed
 /// ones), or an error listing every other unused dependency.
 pub(crate) fn check(root: &Path) -> Result<String> {
     let mut report = String::new();
@@ -96,7 +65,7 @@ pub(crate) fn check(root: &Path) -> Result<String> {
         );
     }
     report.push_str(&format!(
-        "every other dependency is used ({} tolerated)",
+        "every dependency is used ({} allowed with a reason)",
         unused.len()
     ));
     Ok(report)

@@ -1,10 +1,7 @@
-//! The catalog's rules and types. **No I/O here**: nothing in this module touches the database,
-//! the cache or HTTP; values arrive already parsed.
+//! The catalog's own rules: which page a `GET /api/v1/products` asks for, and how a page is cut
+//! from rows. The product itself (`ProductId`, `Product`, `ProductPage`) is `contract`'s, shared
+//! with the services that read it. **No I/O here**: values arrive already parsed.
 
-mod money;
 mod page;
-mod product;
 
-pub use money::Cents;
-pub use page::{Cursor, InvalidField, PageLimit, PageRequest, ProductPage};
-pub use product::{InvalidProductId, Product, ProductId, ProductJson};
+pub use page::{page_of, Cursor, InvalidQuery, PageLimit, PageRequest};

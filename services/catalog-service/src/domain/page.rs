@@ -6,15 +6,24 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use contract::{Product, ProductId, ProductPage};
 
-use super::{Product, ProductId};
+/// One rejected query parameter, named by [`InvalidQuery::field`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidQuery {
+    #[error("must be an integer from 1 to {max}", max = PageLimit::MAX)]
+    Limit,
+    #[error("is not a cursor returned by this API")]
+    Cursor,
+}
 
-/// One rejected query parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidField {
-    pub field: &'static str,
-    pub message: String,
+impl InvalidQuery {
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Limit => "limit",
+            Self::Cursor => "cursor",
+        }
+    }
 }
 
 /// Products per page: 1 to 100, default 20.
@@ -25,16 +34,12 @@ impl PageLimit {
     pub const DEFAULT: u32 = 20;
     pub const MAX: u32 = 100;
 
-    pub fn parse(raw: &str) -> Result<Self, InvalidField> {
-        let invalid = || InvalidField {
-            field: "limit",
-            message: format!("must be an integer from 1 to {}", Self::MAX),
-        };
-        let n: u32 = raw.trim().parse().map_err(|_| invalid())?;
+    pub fn parse(raw: &str) -> Result<Self, InvalidQuery> {
+        let n: u32 = raw.trim().parse().map_err(|_| InvalidQuery::Limit)?;
         if (1..=Self::MAX).contains(&n) {
             Ok(Self(n))
         } else {
-            Err(invalid())
+            Err(InvalidQuery::Limit)
         }
     }
 
@@ -58,16 +63,14 @@ impl Cursor {
         Self(id)
     }
 
-    pub fn decode(token: &str) -> Result<Self, InvalidField> {
-        let invalid = || InvalidField {
-            field: "cursor",
-            message: "is not a cursor returned by this API".to_owned(),
-        };
+    pub fn decode(token: &str) -> Result<Self, InvalidQuery> {
         let bytes = URL_SAFE_NO_PAD
             .decode(token.trim())
-            .map_err(|_| invalid())?;
-        let id = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-        ProductId::parse(id).map(Self).map_err(|_| invalid())
+            .map_err(|_| InvalidQuery::Cursor)?;
+        let id = std::str::from_utf8(&bytes).map_err(|_| InvalidQuery::Cursor)?;
+        ProductId::parse(id)
+            .map(Self)
+            .map_err(|_| InvalidQuery::Cursor)
     }
 
     pub fn encode(&self) -> String {
@@ -88,7 +91,7 @@ pub struct PageRequest {
 
 impl PageRequest {
     /// Both parameters are checked, so one response lists every problem.
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, Vec<InvalidField>> {
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, Vec<InvalidQuery>> {
         let limit = limit.map(PageLimit::parse).transpose();
         let after = cursor.map(Cursor::decode).transpose();
         match (limit, after) {
@@ -101,37 +104,28 @@ impl PageRequest {
     }
 }
 
-/// One page of products; `next_cursor` is `None` on the last page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ProductPage {
-    #[schema(value_type = Vec<crate::domain::ProductJson>)]
-    pub items: Vec<Product>,
-    /// Pass as `cursor` to get the next page; `null` when this is the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl ProductPage {
-    /// `rows` holds up to `limit + 1` products in id order: the extra one only tells that another
-    /// page exists, so the last page never points at an empty one.
-    pub fn from_rows(mut rows: Vec<Product>, limit: PageLimit) -> Self {
-        let limit = limit.get() as usize;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next_cursor = match rows.last() {
-            Some(last) if more => Some(Cursor::after(last.id.clone()).encode()),
-            _ => None,
-        };
-        Self {
-            items: rows,
-            next_cursor,
-        }
+/// The page to answer from `rows`, which holds up to `limit + 1` products in id order: the
+/// extra one only tells that another page exists, so the last page never points at an empty
+/// one.
+pub fn page_of(mut rows: Vec<Product>, limit: PageLimit) -> ProductPage {
+    let limit = limit.get() as usize;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = match rows.last() {
+        Some(last) if more => Some(Cursor::after(last.id.clone()).encode()),
+        _ => None,
+    };
+    ProductPage {
+        items: rows,
+        next_cursor,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use contract::Cents;
+
     use super::*;
-    use crate::domain::Cents;
 
     fn product(id: &str) -> Product {
         Product {
@@ -149,7 +143,7 @@ mod tests {
         assert_eq!(PageLimit::parse("1").map(PageLimit::get), Ok(1));
         assert_eq!(PageLimit::parse("100").map(PageLimit::get), Ok(100));
         for bad in ["0", "101", "-1", "", "ten", "1.5", "99999999999"] {
-            assert_eq!(PageLimit::parse(bad).unwrap_err().field, "limit", "{bad}");
+            assert_eq!(PageLimit::parse(bad).unwrap_err().field(), "limit", "{bad}");
         }
         assert_eq!(PageRequest::parse(None, None).unwrap().limit.get(), 20);
     }
@@ -165,27 +159,27 @@ mod tests {
             "//8",
             &URL_SAFE_NO_PAD.encode("p 1"),
         ] {
-            assert_eq!(Cursor::decode(bad).unwrap_err().field, "cursor", "{bad}");
+            assert_eq!(Cursor::decode(bad).unwrap_err().field(), "cursor", "{bad}");
         }
     }
 
     #[test]
     fn every_bad_parameter_is_listed() {
         let errors = PageRequest::parse(Some("0"), Some("!")).unwrap_err();
-        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        let fields: Vec<_> = errors.iter().map(|e| e.field()).collect();
         assert_eq!(fields, ["limit", "cursor"]);
     }
 
     #[test]
     fn next_cursor_only_when_more_rows_exist() {
         let limit = PageLimit::parse("2").unwrap();
-        let page = ProductPage::from_rows(vec![product("a"), product("b"), product("c")], limit);
+        let page = page_of(vec![product("a"), product("b"), product("c")], limit);
         assert_eq!(page.items.len(), 2);
         let next = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
         assert_eq!(next.last_id().as_str(), "b");
-        let last = ProductPage::from_rows(vec![product("c")], limit);
+        let last = page_of(vec![product("c")], limit);
         assert_eq!(last.next_cursor, None);
-        let exact = ProductPage::from_rows(vec![product("a"), product("b")], limit);
+        let exact = page_of(vec![product("a"), product("b")], limit);
         assert_eq!(exact.next_cursor, None);
     }
 }

@@ -4,6 +4,7 @@ mod health;
 mod products;
 
 use actix_web::web;
+use service_kit::problem::{FieldError, ProblemDoc};
 use utoipa::OpenApi;
 
 pub use health::readyz;
@@ -35,33 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         health::metrics_doc,
         health::openapi_doc,
     ),
-    components(schemas(crate::domain::ProductJson, crate::domain::ProductPage, ProblemDoc, FieldErrorDoc)),
+    components(schemas(contract::ProductJson, contract::ProductPage, ProblemDoc, FieldError)),
     tags((name = "products", description = "The product catalogue"), (name = "operations", description = "Health, readiness, metrics"))
 )]
 pub struct ApiDoc;
-
-/// RFC 9457 problem details, as every error response carries them.
-#[derive(utoipa::ToSchema)]
-#[schema(as = Problem)]
-#[allow(dead_code)] // documentation only: `service_kit::Problem` builds the real body
-pub struct ProblemDoc {
-    /// Stable URI, `https://webstore.example/problems/{slug}` (e.g. `product-not-found`, `validation`).
-    #[schema(example = "https://webstore.example/problems/product-not-found")]
-    r#type: String,
-    title: String,
-    status: u16,
-    detail: Option<String>,
-    /// The trace of the failed request, when it was sampled.
-    trace_id: Option<String>,
-    /// Validation problems only: every offending field.
-    errors: Option<Vec<FieldErrorDoc>>,
-}
-
-#[derive(utoipa::ToSchema)]
-#[schema(as = FieldError)]
-#[allow(dead_code)] // documentation only
-pub struct FieldErrorDoc {
-    /// The query parameter or body field, e.g. `limit` or `cursor`.
-    field: String,
-    message: String,
-}

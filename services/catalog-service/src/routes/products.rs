@@ -3,7 +3,10 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::domain::{PageRequest, ProductId};
+use contract::ProductId;
+use service_kit::problem::ProblemDoc;
+
+use crate::domain::PageRequest;
 use crate::error::ApiError;
 use crate::store::Catalog;
 
@@ -26,10 +29,10 @@ pub struct ListParams {
     tag = "products",
     params(ListParams),
     responses(
-        (status = 200, description = "One page of products", body = crate::domain::ProductPage),
+        (status = 200, description = "One page of products", body = contract::ProductPage),
         (status = 422, description = "`limit` out of range or `cursor` not from this API; `errors` lists each field",
-         body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 500, description = "Database failure", body = super::ProblemDoc, content_type = "application/problem+json"),
+         body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 500, description = "Database failure", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_products(
@@ -49,10 +52,10 @@ pub async fn list_products(
     tag = "products",
     params(("id" = String, Path, description = "Product id, e.g. `p-0001`", max_length = 64, pattern = "^[A-Za-z0-9_-]{1,64}$")),
     responses(
-        (status = 200, description = "The product", body = crate::domain::ProductJson),
+        (status = 200, description = "The product", body = contract::ProductJson),
         (status = 404, description = "No product has this id (`type` ends in `product-not-found`)",
-         body = super::ProblemDoc, content_type = "application/problem+json"),
-        (status = 500, description = "Database failure", body = super::ProblemDoc, content_type = "application/problem+json"),
+         body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 500, description = "Database failure", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_product(

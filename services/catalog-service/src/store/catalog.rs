@@ -12,7 +12,9 @@ use telemetry::Counter;
 
 use super::cache::{Cache, CacheError};
 use super::entity::{self, InvalidRow};
-use crate::domain::{PageRequest, Product, ProductId, ProductPage};
+use contract::{Product, ProductId, ProductPage};
+
+use crate::domain::{page_of, PageRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -104,7 +106,7 @@ impl Catalog {
             let row = entity::Entity::find_by_id(id.as_str().to_owned())
                 .one(&self.db)
                 .await?;
-            Ok(row.map(Product::try_from).transpose()?)
+            Ok(row.map(entity::Model::product).transpose()?)
         })
         .await
     }
@@ -124,9 +126,9 @@ impl Catalog {
                     .await?;
                 let products = rows
                     .into_iter()
-                    .map(Product::try_from)
+                    .map(entity::Model::product)
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Some(ProductPage::from_rows(products, request.limit)))
+                Ok(Some(page_of(products, request.limit)))
             })
             .await?;
         // `load` above always returns `Some`; an empty page is still a page.

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{Cents, Product, ProductId};
+use contract::{Cents, InvalidProductId, NegativeCents, Product, ProductId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "products")]
@@ -22,31 +22,45 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// A row the domain cannot represent (the schema's checks should make this impossible).
+/// A row the catalog cannot serve (the schema's checks should make this impossible).
 #[derive(Debug, thiserror::Error)]
-#[error("products row {id:?} is invalid: {reason}")]
-pub struct InvalidRow {
-    pub id: String,
-    pub reason: String,
+pub enum InvalidRow {
+    #[error("products row {id:?} has an invalid id")]
+    Id {
+        id: String,
+        #[source]
+        source: InvalidProductId,
+    },
+    #[error("products row {id:?} has an invalid price")]
+    Price {
+        id: String,
+        #[source]
+        source: NegativeCents,
+    },
+    #[error("products row {id:?} has a negative stock ({stock})")]
+    Stock { id: String, stock: i32 },
 }
 
-impl TryFrom<Model> for Product {
-    type Error = InvalidRow;
-
-    fn try_from(row: Model) -> Result<Self, Self::Error> {
-        let invalid = |reason: String| InvalidRow {
-            id: row.id.clone(),
-            reason,
-        };
-        let id = ProductId::parse(&row.id).map_err(|e| invalid(e.to_string()))?;
-        let price =
-            Cents::new(row.price_cents).ok_or_else(|| invalid("negative price_cents".into()))?;
-        let stock = u32::try_from(row.stock).map_err(|_| invalid("negative stock".into()))?;
+impl Model {
+    /// The product this row holds.
+    pub fn product(self) -> Result<Product, InvalidRow> {
+        let id = ProductId::parse(&self.id).map_err(|source| InvalidRow::Id {
+            id: self.id.clone(),
+            source,
+        })?;
+        let price = Cents::try_from(self.price_cents).map_err(|source| InvalidRow::Price {
+            id: self.id.clone(),
+            source,
+        })?;
+        let stock = u32::try_from(self.stock).map_err(|_| InvalidRow::Stock {
+            id: self.id.clone(),
+            stock: self.stock,
+        })?;
         Ok(Product {
             id,
-            name: row.name,
-            category: row.category,
-            description: row.description,
+            name: self.name,
+            category: self.category,
+            description: self.description,
             price,
             stock,
         })

@@ -1,26 +1,26 @@
+//! The payment gateway, as order-service calls it: typed values in (the order, a
+//! [`ChargeAmount`], a [`PaymentMethod`], a [`Country`]), a typed outcome out, parsed at this
+//! boundary from the contract's bodies.
+
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use telemetry::{SpanIds, TracedClient};
+use contract::{
+    Charge, ChargeAmount, ChargeId, ChargeRequest, Country, Currency, DeclineCode, DeclineDetails,
+    OrderId, PaymentMethod,
+};
+use telemetry::SpanIds;
+use telemetry::TracedClient;
 
-/// What the gateway is asked to charge. `reference` is the order id.
-#[derive(Debug, Serialize)]
-pub struct ChargeRequest<'a> {
-    pub amount_cents: i64,
-    pub currency: &'a str,
-    pub payment_method: &'a str,
-    pub country: &'a str,
-    pub reference: &'a str,
-}
-
+/// What the gateway made of a charge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
     Paid {
-        charge_id: String,
+        charge_id: ChargeId,
     },
+    /// `None` members: the gateway declined (402) but its problem body was unreadable.
     Declined {
-        charge_id: Option<String>,
-        decline_code: Option<String>,
+        charge_id: Option<ChargeId>,
+        decline_code: Option<DeclineCode>,
     },
     /// 5xx, an unreadable answer, or the gateway unreachable: the charge did not happen.
     Failed {
@@ -51,17 +51,6 @@ pub struct ChargeResult {
     pub span_ids: Option<SpanIds>,
 }
 
-#[derive(Deserialize)]
-struct Charged {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct DeclinedBody {
-    charge_id: Option<String>,
-    decline_code: Option<String>,
-}
-
 #[derive(Clone, Debug)]
 pub struct PaymentClient {
     http: TracedClient,
@@ -78,15 +67,28 @@ impl PaymentClient {
         }
     }
 
-    /// Charges once per `idempotency_key`: the gateway deduplicates on it, so a retry after a
-    /// timeout settles the same charge instead of taking the money twice.
-    pub async fn charge(&self, idempotency_key: &str, charge: &ChargeRequest<'_>) -> ChargeResult {
+    /// Charges `order` once: the gateway deduplicates on the key derived from the order, so a
+    /// retry after a timeout settles the same charge instead of taking the money twice.
+    pub async fn charge(
+        &self,
+        order: OrderId,
+        amount: ChargeAmount,
+        method: PaymentMethod,
+        country: Country,
+    ) -> ChargeResult {
+        let body = ChargeRequest {
+            amount,
+            currency: Currency::Usd,
+            method,
+            country,
+            reference: order.charge_reference(),
+        };
         let request = match self
             .http
             .inner()
             .post(format!("{}/v1/charges", self.base_url))
-            .header("Idempotency-Key", idempotency_key)
-            .json(charge)
+            .header("Idempotency-Key", order.charge_key().as_str())
+            .json(&body)
             .timeout(self.timeout)
             .build()
         {
@@ -108,20 +110,31 @@ impl PaymentClient {
                 detail: format!("gateway unreachable: {e}"),
             },
             Ok(res) => match res.status().as_u16() {
-                200 | 201 => match res.json::<Charged>().await {
-                    Ok(c) => ChargeOutcome::Paid { charge_id: c.id },
+                200 | 201 => match res.json::<Charge>().await {
+                    Ok(charge) => ChargeOutcome::Paid {
+                        charge_id: charge.id,
+                    },
                     Err(e) if e.is_timeout() => ChargeOutcome::Timeout,
                     Err(e) => ChargeOutcome::Failed {
                         detail: format!("unreadable charge: {e}"),
                     },
                 },
-                402 => {
-                    let body = res.json::<DeclinedBody>().await.ok();
-                    ChargeOutcome::Declined {
-                        charge_id: body.as_ref().and_then(|b| b.charge_id.clone()),
-                        decline_code: body.and_then(|b| b.decline_code),
+                402 => match res.json::<DeclineDetails>().await {
+                    Ok(d) => ChargeOutcome::Declined {
+                        charge_id: Some(d.charge_id),
+                        decline_code: Some(d.decline_code),
+                    },
+                    Err(e) => {
+                        tracing::warn!(
+                            error = &e as &dyn std::error::Error,
+                            "the gateway declined with an unreadable problem"
+                        );
+                        ChargeOutcome::Declined {
+                            charge_id: None,
+                            decline_code: None,
+                        }
                     }
-                }
+                },
                 status => ChargeOutcome::Failed {
                     detail: format!("gateway answered {status}"),
                 },

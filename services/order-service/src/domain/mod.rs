@@ -1,16 +1,21 @@
-//! The checkout's rules as types. Parsing happens once, at the boundary; past it, a `Checkout`
-//! is valid by construction. No I/O here.
+//! The checkout's rules as types. Parsing happens once, at the boundary; past it, a
+//! `CheckoutRequest` is valid by construction. Errors are this module's own (no HTTP types):
+//! the route maps them to problem+json. The values both sides of a call share (`Country`,
+//! `PaymentMethod`, `Cents`, `ProductId`, `OrderId`…) come from `contract`.
+//!
+//! **Invariant:** no I/O here.
 
 mod api_keys;
 mod checkout;
-mod idempotency;
-mod money;
+mod fingerprint;
+mod order;
 pub mod suspicious;
 
 pub use api_keys::{ApiKeys, AuthFailure, CustomerId};
 pub use checkout::{
-    Checkout, CheckoutBody, CheckoutLine, Country, LineBody, PaymentMethod, ProductId, Quantity,
+    CheckoutLine, CheckoutRequest, InvalidCheckout, InvalidField, InvalidQuantity, Quantity,
+    MAX_LINES,
 };
-pub use idempotency::{fingerprint, IdempotencyKey};
-pub use money::Cents;
+pub use fingerprint::fingerprint;
+pub use order::{total, Order, OrderLine, OrderStatus, UnknownStatus};
 pub use suspicious::{Burst, Flag, Rule, SuspiciousRules};

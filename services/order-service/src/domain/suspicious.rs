@@ -14,7 +14,9 @@
 
 use std::time::Duration;
 
-use super::{Cents, Checkout};
+use contract::Cents;
+
+use super::checkout::CheckoutRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -57,10 +59,10 @@ pub struct Burst {
 }
 
 impl Burst {
-    /// `N/<duration>` (e.g. `3/10m`), or `off`.
-    pub fn parse(
+    /// `N/<duration>` (e.g. `3/10m`), or `off`; `parse_duration` reads the window.
+    pub fn parse<E: std::fmt::Display>(
         value: &str,
-        parse_duration: impl Fn(&str) -> Result<Duration, String>,
+        parse_duration: impl Fn(&str) -> Result<Duration, E>,
     ) -> Result<Option<Self>, String> {
         let v = value.trim();
         if v.eq_ignore_ascii_case("off") {
@@ -73,7 +75,7 @@ impl Burst {
             .trim()
             .parse()
             .map_err(|_| format!("expected a whole count before '/', got {value:?}"))?;
-        let window = parse_duration(window.trim())?;
+        let window = parse_duration(window.trim()).map_err(|e| e.to_string())?;
         if count == 0 || window.is_zero() {
             return Err(format!(
                 "count and window must be above zero, got {value:?}"
@@ -125,13 +127,9 @@ impl SuspiciousRules {
     }
 
     /// The rules that look at the basket alone.
-    pub fn basket(&self, checkout: &Checkout, total: Cents) -> Vec<Flag> {
+    pub fn basket(&self, checkout: &CheckoutRequest, total: Cents) -> Vec<Flag> {
         let mut flags = Vec::new();
-        let units: u64 = checkout
-            .lines
-            .iter()
-            .map(|l| u64::from(l.quantity.get()))
-            .sum();
+        let units = checkout.units();
         if let Some(limit) = self.bulk_quantity.filter(|limit| units >= *limit) {
             flags.push(Flag {
                 rule: Rule::BulkQuantity,
@@ -188,21 +186,10 @@ impl SuspiciousRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CheckoutBody, LineBody};
 
-    fn checkout(quantities: &[i64]) -> Checkout {
-        Checkout::try_from(CheckoutBody {
-            country: "US".into(),
-            payment_method: "card".into(),
-            items: quantities
-                .iter()
-                .map(|q| LineBody {
-                    product_id: "p-1".into(),
-                    quantity: *q,
-                })
-                .collect(),
-        })
-        .unwrap()
+    fn checkout(quantities: &[i64]) -> CheckoutRequest {
+        let lines: Vec<_> = quantities.iter().map(|q| ("p-1", *q)).collect();
+        CheckoutRequest::parse("US", "card", &lines).unwrap()
     }
 
     fn cents(n: i64) -> Cents {
@@ -257,7 +244,7 @@ mod tests {
 
     #[test]
     fn bursts_parse() {
-        let d = |s: &str| telemetry::config::parse_duration("X", s).map_err(|e| e.to_string());
+        let d = |s: &str| service_kit::config::parse_duration("X", s);
         assert_eq!(
             Burst::parse("3/10m", d),
             Ok(Some(Burst {

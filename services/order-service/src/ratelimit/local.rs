@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
+use super::decision::Decision;
 use super::gcra::{self, Quota};
-use super::Decision;
 
 /// Above this many tracked clients, entries whose quota is whole again are dropped (they carry
 /// no information: a missing entry means "full quota"). Bounds memory under a flood of
@@ -105,10 +105,10 @@ mod tests {
         let allowed = |id: &str| limiter.check(Some((&client, id)), Some(&global)).allowed();
         assert!(allowed("a") && allowed("a") && allowed("a"));
         let d = limiter.check(Some((&client, "a")), Some(&global));
-        assert_eq!(d.denied(), Some(super::super::Tier::Client));
+        assert_eq!(d.denied(), Some(super::super::decision::Tier::Client));
         assert!(allowed("b") && allowed("b"));
         let d = limiter.check(Some((&client, "c")), Some(&global));
-        assert_eq!(d.denied(), Some(super::super::Tier::Global));
+        assert_eq!(d.denied(), Some(super::super::decision::Tier::Global));
         // Refused by the global tier: c's own quota was not charged.
         assert_eq!(d.client.map(|v| v.remaining), Some(2));
     }

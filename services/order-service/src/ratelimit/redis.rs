@@ -6,20 +6,17 @@
 //! Redis restart (`NOSCRIPT`) it is sent in full once (`EVAL`). That is what `redis::Script`
 //! does; it is spelt out here because `redis::Script` needs the crate's `script` feature.
 //!
-//! Each call is a client span named after its command; see [`service_kit::redis_client_span`].
-//! Every wait is bounded, and after a connection failure Redis is bypassed for
+//! Commands run through service-kit's [`RedisRunner`]: each is a client span named after its
+//! command, every wait is bounded, and after a connection failure Redis is bypassed for
 //! [`RETRY_AFTER`], so an outage costs each request nothing instead of a connect timeout.
 
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
-use deadpool_redis::redis::{self, ErrorKind, ServerErrorKind};
-use deadpool_redis::{Pool, PoolError};
-use service_kit::redis::{Breaker, PoolSettings, PoolSetupError, RedisTarget};
-use tracing::Instrument;
+use service_kit::redis::{cmd, PoolSettings, PoolSetupError, RedisError, RedisRunner};
 
+use super::decision::Decision;
 use super::gcra::{Quota, Verdict};
-use super::Decision;
 
 /// A rate-limit decision that waits is worse than none: Redis on the same network answers in
 /// well under a millisecond, so the default bound (`RATE_LIMIT_REDIS_TIMEOUT`) is 250 ms.
@@ -69,64 +66,18 @@ return {c[1], c[2], c[3], g[1], g[2], g[3]}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedisLimitError {
-    #[error("invalid REDIS_URL")]
-    InvalidUrl(#[source] redis::RedisError),
-    #[error("building the Redis pool")]
-    Pool(#[from] deadpool_redis::BuildError),
-    #[error("no Redis connection")]
-    Connection(#[source] PoolError),
-    #[error("Redis {command} failed")]
-    Command {
-        command: &'static str,
-        #[source]
-        source: redis::RedisError,
-    },
-    #[error("Redis bypassed for {0:?} after a failure")]
-    Backoff(Duration),
+    #[error(transparent)]
+    Redis(#[from] RedisError),
     #[error("unexpected script answer {0:?}")]
     Answer(Vec<i64>),
 }
 
-impl RedisLimitError {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::InvalidUrl(_) => "invalid_url",
-            Self::Pool(_) => "pool",
-            Self::Connection(PoolError::Timeout(_)) => "timeout",
-            Self::Connection(_) => "connection",
-            Self::Command { source, .. } if source.is_timeout() => "timeout",
-            Self::Command { .. } => "command",
-            Self::Backoff(_) => "backoff",
-            Self::Answer(_) => "answer",
-        }
-    }
-}
-
-impl From<PoolSetupError> for RedisLimitError {
-    fn from(e: PoolSetupError) -> Self {
-        match e {
-            PoolSetupError::InvalidUrl(e) => Self::InvalidUrl(e),
-            PoolSetupError::Pool(e) => Self::Pool(e),
-        }
-    }
-}
-
+#[derive(Debug)]
 pub struct RedisLimiter {
-    pool: Pool,
-    target: RedisTarget,
+    redis: RedisRunner,
     /// `{prefix}`: a hash tag, so both keys of one call live in one Redis Cluster slot.
     prefix: String,
     sha: RwLock<Option<String>>,
-    breaker: Breaker,
-}
-
-impl std::fmt::Debug for RedisLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisLimiter")
-            .field("target", &self.target)
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
 }
 
 fn tier_args(quota: Option<&Quota>) -> (i64, i64) {
@@ -146,19 +97,17 @@ fn verdict(allowed: i64, remaining: i64, reset_us: i64) -> Verdict {
 
 impl RedisLimiter {
     /// Builds the pool; connects lazily, so an unreachable Redis is not an error here.
-    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, RedisLimitError> {
-        let (pool, target) = service_kit::redis::pool(url, pool_settings(timeout))?;
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, PoolSetupError> {
         Ok(Self {
-            pool,
-            target,
+            redis: RedisRunner::new(
+                url,
+                pool_settings(timeout),
+                RETRY_AFTER,
+                "rate limits fall back to this process's own limiter",
+            )?,
             prefix: format!("{{{prefix}}}"),
             sha: RwLock::new(None),
-            breaker: Breaker::new(RETRY_AFTER),
         })
-    }
-
-    pub fn target(&self) -> &RedisTarget {
-        &self.target
     }
 
     /// Both tiers in one round trip. `client` is `None` when that tier is off.
@@ -167,44 +116,36 @@ impl RedisLimiter {
         client: Option<(&Quota, &str)>,
         global: Option<&Quota>,
     ) -> Result<Decision, RedisLimitError> {
-        self.breaker.check().map_err(RedisLimitError::Backoff)?;
         let (ce, cw) = tier_args(client.map(|(q, _)| q));
         let (ge, gw) = tier_args(global);
         let client_key = format!("{}:client:{}", self.prefix, client.map_or("", |(_, id)| id));
         let global_key = format!("{}:global", self.prefix);
+        let call = |command: &str, script: &str| {
+            let mut call = cmd(command);
+            call.arg(script).arg(2).arg(&client_key).arg(&global_key);
+            call.arg(ce).arg(cw).arg(ge).arg(gw);
+            call
+        };
         let known = self
             .sha
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let answer: Vec<i64> = match known {
-            Some(sha) => {
-                let mut cmd = redis::cmd("EVALSHA");
-                cmd.arg(&sha).arg(2).arg(&client_key).arg(&global_key);
-                cmd.arg(ce).arg(cw).arg(ge).arg(gw);
-                match self.run("EVALSHA", &cmd).await {
-                    Err(RedisLimitError::Command { source, .. })
-                        if source.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
-                    {
-                        // Redis restarted or flushed its scripts: EVAL caches it again.
-                        let mut cmd = redis::cmd("EVAL");
-                        cmd.arg(SCRIPT).arg(2).arg(&client_key).arg(&global_key);
-                        cmd.arg(ce).arg(cw).arg(ge).arg(gw);
-                        self.run("EVAL", &cmd).await?
-                    }
-                    other => other?,
-                }
-            }
+        let sha = match known {
+            Some(sha) => sha,
             None => {
                 let sha: String = self
-                    .run("SCRIPT LOAD", redis::cmd("SCRIPT").arg("LOAD").arg(SCRIPT))
+                    .redis
+                    .run("SCRIPT LOAD", cmd("SCRIPT").arg("LOAD").arg(SCRIPT))
                     .await?;
                 *self.sha.write().unwrap_or_else(PoisonError::into_inner) = Some(sha.clone());
-                let mut cmd = redis::cmd("EVALSHA");
-                cmd.arg(&sha).arg(2).arg(&client_key).arg(&global_key);
-                cmd.arg(ce).arg(cw).arg(ge).arg(gw);
-                self.run("EVALSHA", &cmd).await?
+                sha
             }
+        };
+        let answer: Vec<i64> = match self.redis.run("EVALSHA", &call("EVALSHA", &sha)).await {
+            // Redis restarted or flushed its scripts: EVAL caches it again.
+            Err(e) if e.is_no_script() => self.redis.run("EVAL", &call("EVAL", SCRIPT)).await?,
+            other => other?,
         };
         let [c_ok, c_left, c_reset, g_ok, g_left, g_reset] = answer[..] else {
             return Err(RedisLimitError::Answer(answer));
@@ -220,57 +161,9 @@ impl RedisLimiter {
         })
     }
 
-    /// Ignores the breaker: `/readyz` wants the truth, and a success closes the breaker early.
+    /// Ignores the bypass window: `/readyz` wants the truth, and a success ends it early.
     pub async fn ping(&self) -> bool {
-        let ok = self
-            .run::<String>("PING", &redis::cmd("PING"))
-            .await
-            .is_ok();
-        if ok {
-            self.breaker.reset();
-        }
-        ok
-    }
-
-    async fn run<T: redis::FromRedisValue>(
-        &self,
-        operation: &'static str,
-        cmd: &redis::Cmd,
-    ) -> Result<T, RedisLimitError> {
-        let span = service_kit::redis_client_span!(self.target, operation);
-        let result = async {
-            let mut conn = self.pool.get().await.map_err(RedisLimitError::Connection)?;
-            cmd.query_async::<T>(&mut *conn)
-                .await
-                .map_err(|source| RedisLimitError::Command {
-                    command: operation,
-                    source,
-                })
-        }
-        .instrument(span.clone())
-        .await;
-        if let Err(e) = &result {
-            service_kit::redis::record_error(&span, e, e.kind());
-            if is_connection_failure(e) && self.breaker.trip() {
-                tracing::warn!(
-                    redis = %self.target,
-                    error = e as &dyn std::error::Error,
-                    retry_in = ?RETRY_AFTER,
-                    "Redis unavailable; rate limits fall back to this process's own limiter"
-                );
-            }
-        }
-        result
-    }
-}
-
-fn is_connection_failure(e: &RedisLimitError) -> bool {
-    match e {
-        RedisLimitError::Connection(e) => service_kit::redis::is_unreachable_pool(e),
-        RedisLimitError::Command { source, .. } => {
-            service_kit::redis::is_unreachable_command(source)
-        }
-        _ => false,
+        self.redis.ping().await.is_ok()
     }
 }
 
@@ -290,7 +183,7 @@ mod tests {
         assert!(limiter.check(Some((&q, "a")), Some(&q)).await.is_err());
         assert!(matches!(
             limiter.check(Some((&q, "a")), Some(&q)).await,
-            Err(RedisLimitError::Backoff(_))
+            Err(RedisLimitError::Redis(RedisError::Backoff(_)))
         ));
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(!limiter.ping().await);

@@ -1,13 +1,13 @@
 use actix_web::{web, HttpResponse};
 use service_kit::readiness::Readiness;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Ready when the orders database answers; Redis (rate limits) is reported, never decisive. Catalog and gateway are not checked: an outage there
 /// is answered per request (503/502), and pulling every replica out would not help.
 #[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    Readiness::new(service_kit::db::ping(state.flow.store.connection()).await)
+    Readiness::new(service_kit::db::ping(state.orders.connection()).await)
         .inform("redis", state.rate_limiter.redis_up().await)
         .response()
 }

@@ -1,64 +1,21 @@
-//! HTTP guards around the routes: CORS (and its errors as problem+json) and the request
-//! timeout. Rate limiting lives in `crate::ratelimit`.
+//! HTTP guards around the routes: CORS (and its errors as problem+json), the request timeout,
+//! and the rate limits (decided by `crate::ratelimit`).
 
 use std::time::Duration;
 
 use actix_cors::{Cors, CorsError};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
-use service_kit::Problem;
 
-use crate::startup::AppState;
-
-/// Which browser origins may call the API (`CORS_ALLOWED_ORIGINS`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum AllowedOrigins {
-    /// The default: no cross-origin browser access at all.
-    #[default]
-    None,
-    /// `*`: any origin. Safe only because credentials travel in headers a page must set
-    /// itself (no cookies), and `Access-Control-Allow-Credentials` is never sent.
-    Any,
-    List(Vec<String>),
-}
-
-impl AllowedOrigins {
-    /// `https://shop.example,http://localhost:3000`, `*`, or empty.
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let items: Vec<&str> = value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if items.is_empty() {
-            return Ok(Self::None);
-        }
-        if items == ["*"] {
-            return Ok(Self::Any);
-        }
-        let mut origins = Vec::new();
-        for item in items {
-            let rest = item
-                .strip_prefix("https://")
-                .or_else(|| item.strip_prefix("http://"))
-                .ok_or_else(|| format!("{item:?} is not an origin (scheme://host[:port])"))?;
-            let ok = !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-            if !ok {
-                return Err(format!(
-                    "{item:?} is not an origin: scheme://host[:port], no path, no trailing slash, no wildcard"
-                ));
-            }
-            origins.push(item.to_ascii_lowercase());
-        }
-        Ok(Self::List(origins))
-    }
-}
+use super::auth::bearer_token;
+use crate::config::AllowedOrigins;
+use crate::error::ApiError;
+use crate::ratelimit::{client_id, Tier};
+use crate::state::AppState;
 
 /// The CORS middleware for `origins`. Requests without `Origin`, or from a disallowed one, are
 /// served as usual but without CORS headers — the browser then refuses the page the answer;
@@ -108,14 +65,15 @@ pub async fn cors_errors_as_problems(
     else {
         return Ok(response.map_into_left_body());
     };
-    let status = match cors {
-        CorsError::OriginNotAllowed
-        | CorsError::MethodNotAllowed
-        | CorsError::HeadersNotAllowed => StatusCode::FORBIDDEN,
-        _ => StatusCode::BAD_REQUEST,
+    let problem = ApiError::CorsRejected {
+        forbidden: matches!(
+            cors,
+            CorsError::OriginNotAllowed
+                | CorsError::MethodNotAllowed
+                | CorsError::HeadersNotAllowed
+        ),
+        detail: cors.to_string(),
     };
-    let problem = Problem::new(status, "cors-rejected", "Cross-origin request refused")
-        .detail(cors.to_string());
     let (request, original) = response.into_parts();
     let mut answer = problem.error_response();
     // Keep `Vary: Origin` and friends.
@@ -143,47 +101,55 @@ pub async fn request_timeout(
         Ok(result) => result.map(ServiceResponse::map_into_left_body),
         Err(_) => {
             tracing::warn!(timeout = ?limit, "request timed out");
-            let problem = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "request-timeout",
-                "The request took too long",
-            )
-            .detail(format!(
-                "no answer within {} ms; a checkout sent with an Idempotency-Key can be retried with the same key to learn its outcome",
-                limit.as_millis()
-            ))
-            .header("Retry-After", "1");
+            let problem = ApiError::RequestTimeout(limit);
             Ok(ServiceResponse::new(request, problem.error_response()).map_into_right_body())
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_parse_strictly() {
-        assert_eq!(AllowedOrigins::parse(""), Ok(AllowedOrigins::None));
-        assert_eq!(AllowedOrigins::parse(" , "), Ok(AllowedOrigins::None));
-        assert_eq!(AllowedOrigins::parse("*"), Ok(AllowedOrigins::Any));
-        assert_eq!(
-            AllowedOrigins::parse("https://Shop.example, http://localhost:3000"),
-            Ok(AllowedOrigins::List(vec![
-                "https://shop.example".into(),
-                "http://localhost:3000".into()
-            ]))
+/// The rate limits, around the API scope: a refused request is answered 429 before it reaches
+/// a handler; an allowed one carries the draft-10 `RateLimit` headers.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let limiter = &state.rate_limiter;
+    let one = |name: &str| -> Option<&str> {
+        let mut values = req.headers().get_all(name);
+        let first = values.next()?;
+        if values.next().is_some() {
+            return None;
+        }
+        first.to_str().ok()
+    };
+    let client = client_id(
+        &state.api_keys,
+        one("authorization").map(bearer_token),
+        one("x-api-key").map(str::trim),
+        req.peer_addr().map(|addr| addr.ip()),
+    );
+    let decision = limiter.check(&client).await;
+    if !decision.allowed() {
+        tracing::debug!(
+            rate_limit.tier = decision.denied().map(Tier::as_str),
+            "request refused by the rate limiter"
         );
-        for bad in [
-            "shop.example",
-            "https://shop.example/",
-            "https://shop.example/path",
-            "https://*.example",
-            "*, https://a.example",
-            "ftp://a.example",
-            "https://",
-        ] {
-            assert!(AllowedOrigins::parse(bad).is_err(), "{bad}");
+        let response = ApiError::RateLimited(limiter.refusal(&decision)).error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    let mut response = next.call(req).await?;
+    for (name, value) in limiter.headers(&decision) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
         }
     }
+    Ok(response.map_into_left_body())
 }

@@ -1,4 +1,12 @@
-//! HTTP only: extract, call the flow, map errors.
+//! HTTP only: each handler extracts, calls the checkout or the store, and maps the result
+//! (statuses and problems are chosen in `crate::error`). One module per resource.
+//!
+//! | route | handler |
+//! |---|---|
+//! | `POST /api/v1/checkout` | [`checkout::checkout`] |
+//! | `GET /api/v1/orders/{id}` | [`orders::get_order`] |
+//! | `GET /readyz` | [`health::readyz`] |
+//! | `GET /healthz`, `/metrics`, `/openapi.json` | `service_kit::app::common` |
 
 mod auth;
 mod checkout;
@@ -8,12 +16,14 @@ mod orders;
 
 use actix_web::web;
 pub use auth::Customer;
-use service_kit::Problem;
+
+use crate::error::ApiError;
+use crate::schema::{CheckoutBody, LineBody, OrderLineView, OrderView, PlacedView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .wrap(actix_web::middleware::from_fn(crate::ratelimit::enforce))
+            .wrap(actix_web::middleware::from_fn(middleware::rate_limit))
             .service(
                 web::resource("/checkout")
                     // On the resource, not the scope: it keeps a handle on the request, which
@@ -33,21 +43,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// 405 problem+json with `Allow`, for a known path with another method.
-async fn method_not_allowed(allow: &'static str) -> Result<actix_web::HttpResponse, Problem> {
-    Err(Problem::new(
-        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-    )
-    .detail(format!("this resource answers {allow} only"))
-    .header("Allow", allow))
+async fn method_not_allowed(allow: &'static str) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(allow))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "order-service", description = "WebStore checkout orchestration"),
     paths(checkout::checkout, orders::get_order, health::readyz, health::healthz, health::metrics, health::openapi),
-    components(schemas(crate::domain::CheckoutBody, crate::domain::LineBody, crate::checkout::Placed, orders::OrderView, crate::store::PricedLine)),
+    components(schemas(CheckoutBody, LineBody, PlacedView, OrderView, OrderLineView)),
     modifiers(&ApiKeyAuth)
 )]
 pub struct ApiDoc;

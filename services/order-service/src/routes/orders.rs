@@ -1,24 +1,12 @@
+//! `GET /api/v1/orders/{id}`.
+
 use actix_web::{web, HttpResponse};
+use contract::OrderId;
 
-use super::Customer;
-use crate::domain::Cents;
-use crate::error::CheckoutError;
-use crate::startup::AppState;
-use crate::store::{OrderStore, PricedLine};
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct OrderView {
-    pub order_id: String,
-    pub status: String,
-    pub country: String,
-    pub payment_method: String,
-    pub total_cents: i64,
-    pub total_usd: f64,
-    pub payment_id: Option<String>,
-    pub lines: Vec<PricedLine>,
-    pub trace_id: Option<String>,
-    pub created_at_ms: i64,
-}
+use super::auth::Customer;
+use crate::error::ApiError;
+use crate::schema::OrderView;
+use crate::state::AppState;
 
 /// One order — only for the API key that placed it (anyone else gets 404).
 #[utoipa::path(
@@ -38,27 +26,14 @@ pub async fn get_order(
     customer: Customer,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<HttpResponse, CheckoutError> {
+) -> Result<HttpResponse, ApiError> {
     // Order ids are UUIDs: anything else cannot exist, and must not reach the database (a NUL
     // byte, for one, is an error in Postgres, not a miss).
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| CheckoutError::OrderNotFound)?;
-    let record = state
-        .flow
-        .store
-        .find_for_customer(&id.to_string(), &customer.0)
+    let id: OrderId = id.parse().map_err(|_| ApiError::OrderNotFound)?;
+    let order = state
+        .orders
+        .find_for_customer(id, &customer.0)
         .await?
-        .ok_or(CheckoutError::OrderNotFound)?;
-    let lines = OrderStore::lines_of(&record)?;
-    Ok(HttpResponse::Ok().json(OrderView {
-        total_usd: Cents::new(record.total_cents).unwrap_or(Cents::ZERO).usd(),
-        order_id: record.id,
-        status: record.status,
-        country: record.country,
-        payment_method: record.payment_method,
-        total_cents: record.total_cents,
-        payment_id: record.payment_id,
-        lines,
-        trace_id: record.trace_id,
-        created_at_ms: record.created_at_ms,
-    }))
+        .ok_or(ApiError::OrderNotFound)?;
+    Ok(HttpResponse::Ok().json(OrderView::from(&order)))
 }

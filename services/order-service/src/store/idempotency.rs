@@ -13,6 +13,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use contract::{IdempotencyKey, OrderId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr,
@@ -20,7 +21,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::orders::now_ms;
-use crate::domain::{CustomerId, IdempotencyKey};
+use crate::domain::CustomerId;
 
 pub(crate) mod entity {
     use sea_orm::entity::prelude::*;
@@ -62,7 +63,7 @@ pub const DONE: &str = "done";
 /// when it stores or releases).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
-    pub order_id: Uuid,
+    pub order_id: OrderId,
     /// `false` when the row was taken over from an earlier attempt: the order may exist.
     pub first_attempt: bool,
     lock: i64,
@@ -129,7 +130,7 @@ impl IdempotencyStore {
         // unless the key is being expired and re-created concurrently, which a third settles.
         for _ in 0..3 {
             let now = now_ms();
-            let order_id = Uuid::now_v7();
+            let order_id = OrderId::from_uuid(Uuid::now_v7());
             let lock = now.saturating_add(millis(self.lock));
             let row = entity::ActiveModel {
                 customer: Set(customer.as_ref().to_owned()),
@@ -208,7 +209,9 @@ impl IdempotencyStore {
             if taken.rows_affected == 0 {
                 return Ok(Claim::InProgress);
             }
-            let order_id = Uuid::parse_str(&existing.order_id)
+            let order_id: OrderId = existing
+                .order_id
+                .parse()
                 .map_err(|e| DbErr::Custom(format!("stored order id: {e}")))?;
             return Ok(Claim::Acquired(Held {
                 order_id,

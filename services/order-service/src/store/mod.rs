@@ -7,4 +7,4 @@ pub mod orders;
 
 pub use idempotency::{Claim, Held, IdempotencyStore, StoredResponse};
 pub use migrations::Migrator;
-pub use orders::{NewOrder, OrderRecord, OrderStatus, OrderStore, PricedLine, StoreError};
+pub use orders::{NewOrder, OrderRecord, OrderStore, StoreError};

@@ -1,12 +1,14 @@
-//! The `orders` table.
+//! The `orders` table: rows in, domain [`Order`]s out. The row type never leaves the store
+//! except for tests and operators ([`OrderStore::row`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use contract::{Cents, ChargeId, Country, OrderId, PaymentMethod, ProductId};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Cents, CustomerId};
+use crate::domain::{CustomerId, Order, OrderLine, OrderStatus, Quantity};
 
 mod entity {
     use sea_orm::entity::prelude::*;
@@ -36,47 +38,26 @@ mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// An `orders` row as stored (strings and integers).
 pub use entity::Model as OrderRecord;
 
-/// The order statuses of the design's outcome table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    /// Written, gateway not answered yet.
-    Pending,
-    Paid,
-    Declined,
-    PaymentFailed,
-    PaymentUnknown,
+/// One element of the `lines` column.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredLine {
+    product_id: String,
+    name: String,
+    quantity: u32,
+    unit_price_cents: i64,
 }
 
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Paid => "paid",
-            Self::Declined => "declined",
-            Self::PaymentFailed => "payment_failed",
-            Self::PaymentUnknown => "payment_unknown",
-        }
-    }
-}
-
-/// A priced line as stored with the order.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct PricedLine {
-    pub product_id: String,
-    pub name: String,
-    pub quantity: u32,
-    pub unit_price_cents: i64,
-}
-
+/// What [`OrderStore::insert_pending`] writes.
 pub struct NewOrder<'a> {
-    pub id: Uuid,
+    pub id: OrderId,
     pub customer: &'a CustomerId,
-    pub country: &'a str,
-    pub payment_method: &'a str,
+    pub country: Country,
+    pub payment_method: PaymentMethod,
     pub total: Cents,
-    pub lines: &'a [PricedLine],
+    pub lines: &'a [OrderLine],
     pub trace_id: Option<String>,
 }
 
@@ -86,6 +67,13 @@ pub enum StoreError {
     Db(#[from] DbErr),
     #[error("stored order lines are not valid JSON")]
     Lines(#[from] serde_json::Error),
+    #[error("order row {id:?} is invalid: {field}")]
+    InvalidRow {
+        id: String,
+        field: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -111,14 +99,24 @@ impl OrderStore {
 
     pub async fn insert_pending(&self, order: NewOrder<'_>) -> Result<(), StoreError> {
         let now = now_ms();
+        let lines: Vec<StoredLine> = order
+            .lines
+            .iter()
+            .map(|l| StoredLine {
+                product_id: l.product_id.to_string(),
+                name: l.name.clone(),
+                quantity: l.quantity.get(),
+                unit_price_cents: l.unit_price.get(),
+            })
+            .collect();
         entity::ActiveModel {
             id: Set(order.id.to_string()),
             customer: Set(order.customer.as_ref().to_owned()),
             status: Set(OrderStatus::Pending.as_str().to_owned()),
-            country: Set(order.country.to_owned()),
-            payment_method: Set(order.payment_method.to_owned()),
+            country: Set(order.country.as_str().to_owned()),
+            payment_method: Set(order.payment_method.as_str().to_owned()),
             total_cents: Set(order.total.get()),
-            lines: Set(serde_json::to_string(order.lines)?),
+            lines: Set(serde_json::to_string(&lines)?),
             payment_id: Set(None),
             trace_id: Set(order.trace_id),
             created_at_ms: Set(now),
@@ -131,14 +129,14 @@ impl OrderStore {
 
     pub async fn settle(
         &self,
-        id: Uuid,
+        id: OrderId,
         status: OrderStatus,
-        payment_id: Option<&str>,
+        payment_id: Option<&ChargeId>,
     ) -> Result<(), StoreError> {
         entity::ActiveModel {
             id: Set(id.to_string()),
             status: Set(status.as_str().to_owned()),
-            payment_id: Set(payment_id.map(str::to_owned)),
+            payment_id: Set(payment_id.map(ToString::to_string)),
             updated_at_ms: Set(now_ms()),
             ..Default::default()
         }
@@ -149,6 +147,18 @@ impl OrderStore {
 
     /// The order, only if `customer` placed it: anyone else gets `None`, as if it did not exist.
     pub async fn find_for_customer(
+        &self,
+        id: OrderId,
+        customer: &CustomerId,
+    ) -> Result<Option<Order>, StoreError> {
+        self.row(&id.to_string(), customer)
+            .await?
+            .map(order_of)
+            .transpose()
+    }
+
+    /// The row as stored, only if `customer` placed it (for tests and operators).
+    pub async fn row(
         &self,
         id: &str,
         customer: &CustomerId,
@@ -192,8 +202,50 @@ impl OrderStore {
     pub async fn count(&self) -> Result<u64, StoreError> {
         Ok(entity::Entity::find().count(&self.db).await?)
     }
+}
 
-    pub fn lines_of(record: &OrderRecord) -> Result<Vec<PricedLine>, StoreError> {
-        Ok(serde_json::from_str(&record.lines)?)
+/// A row as a domain [`Order`]: every column parsed, so a row this service could not have
+/// written is an error, not an order.
+fn order_of(row: OrderRecord) -> Result<Order, StoreError> {
+    let id = row.id.as_str();
+    let stored: Vec<StoredLine> = serde_json::from_str(&row.lines)?;
+    let mut lines = Vec::with_capacity(stored.len());
+    for l in stored {
+        lines.push(OrderLine {
+            product_id: column(id, "lines", ProductId::parse(&l.product_id))?,
+            name: l.name,
+            quantity: column(id, "lines", Quantity::parse(i64::from(l.quantity)))?,
+            unit_price: column(id, "lines", Cents::try_from(l.unit_price_cents))?,
+        });
     }
+    Ok(Order {
+        id: column(id, "id", id.parse::<OrderId>())?,
+        status: column(id, "status", OrderStatus::parse(&row.status))?,
+        country: column(id, "country", Country::parse(&row.country))?,
+        payment_method: column(
+            id,
+            "payment_method",
+            PaymentMethod::parse(&row.payment_method),
+        )?,
+        total: column(id, "total_cents", Cents::try_from(row.total_cents))?,
+        lines,
+        payment_id: column(
+            id,
+            "payment_id",
+            row.payment_id.as_deref().map(ChargeId::parse).transpose(),
+        )?,
+        trace_id: row.trace_id,
+        created_at_ms: row.created_at_ms,
+    })
+}
+
+fn column<T, E>(id: &str, field: &'static str, parsed: Result<T, E>) -> Result<T, StoreError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    parsed.map_err(|source| StoreError::InvalidRow {
+        id: id.to_owned(),
+        field,
+        source: Box::new(source),
+    })
 }

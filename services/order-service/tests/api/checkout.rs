@@ -116,7 +116,7 @@ pub async fn timeout_flow(app: &TestApp) {
     app.given_product("p-1", "Widget", 1999).await;
     app.given_gateway_responds(
         ResponseTemplate::new(201)
-            .set_body_json(json!({"id": "ch_late", "status": "succeeded"}))
+            .set_body_json(charge_json("ch_late"))
             .set_delay(Duration::from_secs(2)),
     )
     .await;
@@ -339,4 +339,50 @@ async fn unknown_product_is_422_and_writes_nothing() {
         "{problem}"
     );
     app.assert_nothing_happened().await;
+}
+
+/// One payment charges at most 1,000,000.00 USD, so a larger total is refused before anything
+/// is written: 401 of the catalog's e-bike at 2,499.00 USD is 1,002,099.00 USD.
+#[tokio::test]
+async fn an_order_total_over_the_chargeable_limit_is_422_and_writes_nothing() {
+    let app = spawn_app().await;
+    app.given_product("p-0017", "Electric Mountain Bike", 249_900)
+        .await;
+    app.given_charge_succeeds("ch_1").await;
+
+    let response = app
+        .post_checkout(&basket(&[("p-0017", 401)]), Some(ALICE_KEY))
+        .await;
+    let problem = assert_problem(response, 422, "validation").await;
+    assert_eq!(error_fields(&problem), ["items"], "{problem}");
+    assert_eq!(problem["max_total_cents"], 100_000_000, "{problem}");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("1002099.00 USD") && detail.contains("1000000.00 USD"),
+        "the problem names the total and the limit: {problem}"
+    );
+    app.assert_nothing_happened().await;
+    let metrics = app.metrics_text().await;
+    assert!(
+        lines_starting(&metrics, "webstore_orders_total{").is_empty(),
+        "no order counted: {metrics}"
+    );
+}
+
+#[tokio::test]
+async fn an_order_total_of_exactly_the_chargeable_limit_is_charged() {
+    let app = spawn_app().await;
+    app.given_product("p-big", "Crate of bikes", 250_000).await;
+    app.given_charge_succeeds("ch_1").await;
+
+    let placed = assert_created(
+        app.post_checkout(&basket(&[("p-big", 400)]), Some(ALICE_KEY))
+            .await,
+    )
+    .await;
+    assert_eq!(placed["total_cents"], 100_000_000);
+    let charge: Value = app.charge_requests().await[0]
+        .body_json()
+        .expect("JSON charge body");
+    assert_eq!(charge["amount_cents"], 100_000_000);
 }

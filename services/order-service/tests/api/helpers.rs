@@ -43,7 +43,7 @@ pub struct Overrides {
     pub rate_limits: Option<Limits>,
     pub rate_limit_key_prefix: Option<String>,
     pub suspicious: Option<order_service::domain::SuspiciousRules>,
-    pub cors_allowed_origins: Option<order_service::routes::middleware::AllowedOrigins>,
+    pub cors_allowed_origins: Option<order_service::config::AllowedOrigins>,
     pub request_timeout: Option<Duration>,
 }
 
@@ -110,6 +110,22 @@ pub async fn spawn_app_custom(database_url: String, overrides: Overrides) -> Tes
         catalog,
         gateway,
     }
+}
+
+/// A succeeded charge as the gateway answers it (the mock does not echo the request: the
+/// order-service reads only the charge id from it).
+pub fn charge_json(charge_id: &str) -> Value {
+    json!({
+        "id": charge_id,
+        "status": "succeeded",
+        "amount_cents": 1999,
+        "amount_usd": 19.99,
+        "currency": "USD",
+        "payment_method": "card",
+        "country": "US",
+        "reference": "0190a5b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+        "created_at": "2025-01-01T12:00:00.000Z",
+    })
 }
 
 /// `http://127.0.0.1:<port>` where nothing listens: bound, then released.
@@ -280,8 +296,11 @@ impl TestApp {
                 "id": id,
                 "name": name,
                 "category": "tools",
+                "description": format!("{name}, as the catalog describes it."),
                 "price_cents": price_cents,
                 "price_usd": price_cents as f64 / 100.0,
+                "currency": "USD",
+                "stock": 100,
             })))
             .mount(&self.catalog)
             .await;
@@ -316,10 +335,9 @@ impl TestApp {
     }
 
     pub async fn given_charge_succeeds(&self, charge_id: &str) {
-        self.given_gateway_responds(ResponseTemplate::new(201).set_body_json(json!({
-            "id": charge_id,
-            "status": "succeeded",
-        })))
+        self.given_gateway_responds(
+            ResponseTemplate::new(201).set_body_json(charge_json(charge_id)),
+        )
         .await;
     }
 
@@ -457,7 +475,7 @@ impl TestApp {
     /// The order row as `key`'s customer sees it; panics if absent.
     pub async fn order_row(&self, id: &str, key: &str) -> OrderRecord {
         self.store
-            .find_for_customer(id, &self.customer(key))
+            .row(id, &self.customer(key))
             .await
             .expect("read the order")
             .unwrap_or_else(|| panic!("no order row {id}"))

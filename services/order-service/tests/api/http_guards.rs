@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use order_service::config::AllowedOrigins;
 use order_service::ratelimit::{Limits, Quota};
-use order_service::routes::middleware::AllowedOrigins;
 use serde_json::json;
 use wiremock::ResponseTemplate;
 

@@ -92,7 +92,7 @@ pub async fn concurrent_flow(app: &TestApp) {
     app.given_product("p-1", "Widget", 1999).await;
     app.given_gateway_responds(
         ResponseTemplate::new(201)
-            .set_body_json(json!({"id": "ch_1", "status": "succeeded"}))
+            .set_body_json(charge_json("ch_1"))
             .set_delay(Duration::from_millis(150)),
     )
     .await;
@@ -131,7 +131,7 @@ pub async fn timeout_retry_flow(app: &TestApp) {
         .and(path(CHARGES))
         .respond_with(
             ResponseTemplate::new(201)
-                .set_body_json(json!({"id": "ch_late", "status": "succeeded"}))
+                .set_body_json(charge_json("ch_late"))
                 .set_delay(Duration::from_secs(2)),
         )
         .up_to_n_times(1)
@@ -244,7 +244,7 @@ async fn a_retry_while_the_first_is_running_is_409_then_replays() {
     app.given_product("p-1", "Widget", 1999).await;
     app.given_gateway_responds(
         ResponseTemplate::new(201)
-            .set_body_json(json!({"id": "ch_1", "status": "succeeded"}))
+            .set_body_json(charge_json("ch_1"))
             .set_delay(Duration::from_millis(250)),
     )
     .await;
@@ -462,7 +462,7 @@ async fn a_dead_requests_lock_runs_out_and_a_retry_resumes_its_order() {
     // A zero lock: as if the holder died long ago.
     let store = IdempotencyStore::new(db.clone(), Duration::from_secs(60), Duration::ZERO);
     let customer = app.customer(ALICE_KEY);
-    let key = order_service::domain::IdempotencyKey::parse("key-dead").expect("key");
+    let key = contract::IdempotencyKey::parse("key-dead").expect("key");
     let Claim::Acquired(first) = store.claim(&customer, &key, "hash").await.expect("claim") else {
         panic!("the first claim acquires");
     };
@@ -482,7 +482,7 @@ async fn a_dead_requests_lock_runs_out_and_a_retry_resumes_its_order() {
 
     // With a real lock, a live holder blocks, a release frees, a completion replays.
     let store = IdempotencyStore::new(db, Duration::from_secs(60), Duration::from_secs(60));
-    let key = order_service::domain::IdempotencyKey::parse("key-live").expect("key");
+    let key = contract::IdempotencyKey::parse("key-live").expect("key");
     let Claim::Acquired(held) = store.claim(&customer, &key, "h").await.expect("claim") else {
         panic!("acquires");
     };

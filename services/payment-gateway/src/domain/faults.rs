@@ -1,10 +1,10 @@
 //! Injected faults: the knobs `PUT /admin/faults` turns, and how they decide a charge's fate.
 
+use contract::DeclineCode;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
-use service_kit::problem::FieldError;
 
-use super::DeclineCode;
+use super::charge::draw_decline_code;
 
 /// The current fault settings. Rates are probabilities in `[0, 1]`, drawn independently per
 /// charge in the order error → timeout → decline.
@@ -52,6 +52,24 @@ pub struct FaultsPatch {
 /// The longest injectable latency: ten minutes, well past any caller's timeout.
 pub const MAX_LATENCY_MS: u64 = 600_000;
 
+/// One invalid field of a [`FaultsPatch`], named by [`InvalidFault::field`].
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum InvalidFault {
+    #[error("must be between 0 and {MAX_LATENCY_MS}, got {0}")]
+    LatencyMs(u64),
+    #[error("must be a probability between 0.0 and 1.0, got {rate}")]
+    Rate { field: &'static str, rate: f64 },
+}
+
+impl InvalidFault {
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::LatencyMs(_) => "latency_ms",
+            Self::Rate { field, .. } => field,
+        }
+    }
+}
+
 /// What happens to one charge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -79,14 +97,11 @@ impl Outcome {
 
 impl Faults {
     /// Applies `patch` to a copy; every invalid field is reported, and then nothing changes.
-    pub fn patched(&self, patch: &FaultsPatch) -> Result<Faults, Vec<FieldError>> {
+    pub fn patched(&self, patch: &FaultsPatch) -> Result<Faults, Vec<InvalidFault>> {
         let mut errors = Vec::new();
         if let Some(ms) = patch.latency_ms {
             if ms > MAX_LATENCY_MS {
-                errors.push(FieldError::new(
-                    "latency_ms",
-                    format!("must be between 0 and {MAX_LATENCY_MS}, got {ms}"),
-                ));
+                errors.push(InvalidFault::LatencyMs(ms));
             }
         }
         for (field, value) in [
@@ -96,10 +111,7 @@ impl Faults {
         ] {
             if let Some(rate) = value {
                 if !(0.0..=1.0).contains(&rate) {
-                    errors.push(FieldError::new(
-                        field,
-                        format!("must be a probability between 0.0 and 1.0, got {rate}"),
-                    ));
+                    errors.push(InvalidFault::Rate { field, rate });
                 }
             }
         }
@@ -129,7 +141,7 @@ impl Faults {
         } else if rng.random_bool(p(self.timeout_rate)) {
             Outcome::Timeout
         } else if rng.random_bool(p(self.decline_rate)) {
-            Outcome::Declined(DeclineCode::random(rng))
+            Outcome::Declined(draw_decline_code(rng))
         } else {
             Outcome::Succeeded
         }
@@ -173,7 +185,7 @@ mod tests {
                 decline_rate: Some(0.5),
             })
             .unwrap_err();
-        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        let fields: Vec<_> = errors.iter().map(InvalidFault::field).collect();
         assert_eq!(fields, ["latency_ms", "error_rate", "timeout_rate"]);
     }
 

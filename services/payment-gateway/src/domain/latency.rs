@@ -17,7 +17,7 @@ use std::time::Duration;
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
-use super::PaymentMethod;
+use contract::PaymentMethod;
 
 /// No single simulated call takes longer than this (before scaling).
 pub const CAP: Duration = Duration::from_secs(30);
@@ -74,6 +74,11 @@ pub fn sample(method: PaymentMethod, rng: &mut impl Rng) -> Duration {
     Duration::from_secs_f64(ms / 1000.0)
 }
 
+/// A scale that is not a number in `0..=LatencyScale::MAX`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a number between 0 and {max} (such as 1.0 or 0.01), got {0:?}", max = LatencyScale::MAX)]
+pub struct InvalidLatencyScale(String);
+
 /// `GATEWAY_LATENCY_SCALE`: multiplies every simulated latency. `0` disables the sleep.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct LatencyScale(f64);
@@ -86,24 +91,19 @@ impl LatencyScale {
     /// Upper bound, so that a typo (`1e9`) is a start-up error rather than a hung service.
     pub const MAX: f64 = 1000.0;
 
-    pub fn new(factor: f64) -> Result<Self, String> {
+    pub fn new(factor: f64) -> Result<Self, InvalidLatencyScale> {
         if factor.is_finite() && (0.0..=Self::MAX).contains(&factor) {
             Ok(Self(factor))
         } else {
-            Err(format!(
-                "must be a number between 0 and {}, got {factor}",
-                Self::MAX
-            ))
+            Err(InvalidLatencyScale(factor.to_string()))
         }
     }
 
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let factor: f64 = value.trim().parse().map_err(|_| {
-            format!(
-                "must be a number between 0 and {} (such as 1.0 or 0.01), got {value:?}",
-                Self::MAX
-            )
-        })?;
+    pub fn parse(value: &str) -> Result<Self, InvalidLatencyScale> {
+        let factor: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| InvalidLatencyScale(value.to_owned()))?;
         Self::new(factor)
     }
 

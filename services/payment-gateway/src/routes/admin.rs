@@ -11,7 +11,7 @@ use crate::config::AdminToken;
 use crate::domain::{Faults, FaultsPatch};
 use crate::error::ApiError;
 use crate::gateway::FaultSwitch;
-use crate::schema::ProblemDoc;
+use service_kit::problem::ProblemDoc;
 
 /// Proof that the request carried the admin token. First in every admin handler's arguments,
 /// so an unauthenticated request is refused before its body is read.
@@ -86,6 +86,6 @@ pub async fn put_faults(
     patch: web::Json<FaultsPatch>,
     faults: web::Data<FaultSwitch>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = faults.update(&patch).map_err(ApiError::Validation)?;
+    let current = faults.update(&patch).map_err(ApiError::InvalidFaults)?;
     Ok(HttpResponse::Ok().json(current))
 }

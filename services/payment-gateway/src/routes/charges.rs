@@ -3,21 +3,18 @@
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{CONTENT_TYPE, LOCATION};
-use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use service_kit::problem::CONTENT_TYPE_PROBLEM;
+use contract::{ChargeJson, ChargeRequest, ChargeRequestJson, IdempotencyKey};
+use service_kit::idempotency::{key_header, KeyHeaderError, StoredAnswer};
 
-use crate::domain::{ChargeRequest, IdempotencyKey};
 use crate::error::ApiError;
 use crate::gateway::{ChargeReply, Gateway};
-use crate::schema::{ChargeBody, ChargeView, DeclineProblemDoc, ProblemDoc};
+use service_kit::problem::ProblemDoc;
 
-pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+use crate::schema::DeclineProblemDoc;
 
-/// The `Idempotency-Key` header, parsed. Declared before the body in handler arguments, so a
-/// missing key is reported (400) before the body is even read.
+/// The `Idempotency-Key` header, parsed (bare form: the value is the key). Declared before the
+/// body in handler arguments, so a missing key is reported (400) before the body is even read.
 #[derive(Debug)]
 pub struct IdempotencyKeyHeader(pub IdempotencyKey);
 
@@ -26,16 +23,11 @@ impl FromRequest for IdempotencyKeyHeader {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
-        let result = match (values.next(), values.next()) {
-            (None, _) => Err("is missing".to_owned()),
-            (Some(_), Some(_)) => Err("must be sent once".to_owned()),
-            (Some(value), None) => value
-                .to_str()
-                .map_err(|_| "must contain only visible ASCII characters".to_owned())
-                .and_then(IdempotencyKey::parse),
-        };
-        ready(result.map(Self).map_err(ApiError::IdempotencyKeyRequired))
+        let key = key_header(req, IdempotencyKey::parse)
+            .and_then(|key| key.ok_or(KeyHeaderError::Missing))
+            .map(Self)
+            .map_err(ApiError::IdempotencyKeyRequired);
+        ready(key)
     }
 }
 
@@ -52,9 +44,9 @@ impl FromRequest for IdempotencyKeyHeader {
     params(
         ("Idempotency-Key" = String, Header, description = "Required. 1-255 visible ASCII characters, unique per charge."),
     ),
-    request_body = ChargeBody,
+    request_body = ChargeRequestJson,
     responses(
-        (status = 201, description = "Charged", body = ChargeView, headers(
+        (status = 201, description = "Charged", body = ChargeJson, headers(
             ("Location" = String, description = "/v1/charges/{id}"),
             ("Idempotent-Replayed" = String, description = "`true` when this is a stored answer replayed"),
         )),
@@ -66,29 +58,22 @@ impl FromRequest for IdempotencyKeyHeader {
 )]
 pub async fn create_charge(
     key: IdempotencyKeyHeader,
-    body: web::Json<ChargeBody>,
+    body: web::Json<ChargeRequestJson>,
     gateway: web::Data<Gateway>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = ChargeRequest::try_from(body.into_inner()).map_err(ApiError::Validation)?;
+    let request = ChargeRequest::try_from(body.into_inner()).map_err(ApiError::InvalidCharge)?;
     let reply = gateway.charge(&key.0, &request).await?;
     Ok(respond(reply))
 }
 
 /// The stored answer as HTTP: status and body exactly as first sent.
 fn respond(reply: ChargeReply) -> HttpResponse {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = HttpResponse::build(status);
-    if status.is_success() {
-        response
-            .insert_header((CONTENT_TYPE, "application/json"))
-            .insert_header((LOCATION, format!("/v1/charges/{}", reply.charge_id)));
-    } else {
-        response.insert_header((CONTENT_TYPE, CONTENT_TYPE_PROBLEM));
+    StoredAnswer {
+        status: reply.status,
+        body: reply.body,
+        location: format!("/v1/charges/{}", reply.charge_id),
     }
-    if reply.replayed {
-        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
-    }
-    response.body(reply.body)
+    .response(reply.replayed)
 }
 
 /// Read a charge (succeeded or declined).
@@ -98,7 +83,7 @@ fn respond(reply: ChargeReply) -> HttpResponse {
     tag = "charges",
     params(("id" = String, Path, description = "Charge id, `ch_…`")),
     responses(
-        (status = 200, description = "The charge", body = ChargeView),
+        (status = 200, description = "The charge", body = ChargeJson),
         (status = 404, description = "No such charge (not-found)", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
@@ -106,6 +91,8 @@ pub async fn get_charge(
     id: web::Path<String>,
     gateway: web::Data<Gateway>,
 ) -> Result<HttpResponse, ApiError> {
-    let charge = gateway.find(&id).await?;
-    Ok(HttpResponse::Ok().json(charge))
+    match gateway.find(&id).await? {
+        Some(charge) => Ok(HttpResponse::Ok().json(charge)),
+        None => Err(ApiError::ChargeNotFound(id.into_inner())),
+    }
 }

@@ -12,13 +12,15 @@ pub mod admin;
 pub mod charges;
 pub mod health;
 
-use actix_web::http::StatusCode;
 use actix_web::web;
-use service_kit::Problem;
+use contract::{ChargeJson, ChargeRequestJson, DeclineDetails};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::domain::{Faults, FaultsPatch};
-use crate::schema::{ChargeBody, ChargeView, DeclineProblemDoc, ProblemDoc};
+use crate::error::ApiError;
+use service_kit::problem::ProblemDoc;
+
+use crate::schema::DeclineProblemDoc;
 
 /// Registers the gateway's routes. `admin`: register `/admin/faults` (only when an
 /// `ADMIN_TOKEN` is configured; otherwise the path falls through to the 404 default service).
@@ -54,19 +56,11 @@ pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
 /// actix's empty-bodied default.
 fn method_not_allowed(allow: &'static str) -> actix_web::Route {
     web::to(move |req: actix_web::HttpRequest| async move {
-        Err::<actix_web::HttpResponse, _>(
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-            )
-            .detail(format!(
-                "{} {} is not served; allowed: {allow}",
-                req.method(),
-                req.path()
-            ))
-            .header("Allow", allow),
-        )
+        Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            path: req.path().to_owned(),
+            allow,
+        })
     })
 }
 
@@ -87,7 +81,7 @@ fn method_not_allowed(allow: &'static str) -> actix_web::Route {
         health::metrics,
         health::openapi_json,
     ),
-    components(schemas(ChargeBody, ChargeView, Faults, FaultsPatch, ProblemDoc, DeclineProblemDoc)),
+    components(schemas(ChargeRequestJson, ChargeJson, DeclineDetails, Faults, FaultsPatch, ProblemDoc, DeclineProblemDoc)),
     modifiers(&AdminSecurity),
     tags(
         (name = "charges", description = "Create and read charges"),

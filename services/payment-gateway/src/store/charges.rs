@@ -1,5 +1,6 @@
 //! The `charges` table.
 
+use contract::{Charge, ChargeJson, InvalidCharge};
 use sea_orm::entity::prelude::*;
 
 /// One charge, as decided. `response_status` and `response_body` are the exact answer given the
@@ -13,7 +14,7 @@ pub struct Model {
     /// Unique: the database, not application code, enforces one charge per key.
     #[sea_orm(unique)]
     pub idempotency_key: String,
-    /// SHA-256 (hex) of the canonical request; see `ChargeRequest::fingerprint`.
+    /// SHA-256 (hex) of the canonical request; see `domain::fingerprint`.
     pub request_hash: String,
     pub amount_cents: i64,
     pub currency: String,
@@ -35,3 +36,23 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The charge this row records, read through the same parser as any charge body: a row the
+    /// gateway could not have written is an error, not a charge.
+    pub fn charge(&self) -> Result<Charge, InvalidCharge> {
+        Charge::try_from(ChargeJson {
+            id: self.id.clone(),
+            status: self.status.clone(),
+            amount_cents: self.amount_cents,
+            // Derived, and ignored when read.
+            amount_usd: 0.0,
+            currency: self.currency.clone(),
+            payment_method: self.payment_method.clone(),
+            country: self.country.clone(),
+            reference: self.reference.clone(),
+            created_at: self.created_at.clone(),
+            decline_code: self.decline_code.clone(),
+        })
+    }
+}

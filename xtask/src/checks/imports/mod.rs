@@ -40,31 +40,6 @@ use std::path::{Path, PathBuf};
 use self::graph::CrateGraph;
 use super::members;
 
-/// A cycle that is known and being removed: the check passes while every file of a cycle it
-/// finds is under one entry's paths. Each entry says why it is tolerated; the list only shrinks.
-pub(crate) struct KnownCycle {
-    pub(crate) paths: &'static [&'static str],
-    pub(crate) why: &'static str,
-}
-
-/// The two cycles of the tree when this check was written (issue 9), being removed by the
-/// checkout and telemetry rework. Empty this list when they are gone; never add to it.
-pub(crate) const KNOWN_CYCLES: &[KnownCycle] = &[
-    KnownCycle {
-        paths: &[
-            "services/order-service/src/startup.rs",
-            "services/order-service/src/config.rs",
-            "services/order-service/src/routes/",
-            "services/order-service/src/ratelimit/",
-        ],
-        why: "order-service: AppState lives in startup.rs, which routes/* and ratelimit/ import back (issue 9, item 1)",
-    },
-    KnownCycle {
-        paths: &["crates/telemetry/src/metrics/"],
-        why: "telemetry: metrics/encode.rs, registry.rs, family.rs and histogram.rs import each other (issue 9, item 3)",
-    },
-];
-
 /// One import cycle: its files, and the imports that tie them (`from → to: names`).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Cycle {
@@ -84,49 +59,24 @@ impl Cycle {
         }
         out
     }
-
-    /// The known cycle this one lies within, if any.
-    pub(crate) fn known(&self) -> Option<&'static KnownCycle> {
-        KNOWN_CYCLES.iter().find(|known| {
-            self.files
-                .iter()
-                .all(|f| known.paths.iter().any(|p| f.starts_with(p)))
-        })
-    }
 }
 
-/// The check as `cargo xtask test` and `tidy` run it: `Ok` with what to print (the known cycles
-/// that remain), or an error listing every other cycle with the imports that tie it.
+/// The check as `cargo xtask test` and `tidy` run it: `Ok` with what to print, or an error
+/// listing every cycle with the imports that tie it.
 pub(crate) fn check(root: &Path) -> anyhow::Result<String> {
     let cycles = find_cycles(root)?;
-    let mut report = String::new();
-    let mut new = Vec::new();
-    for cycle in &cycles {
-        match cycle.known() {
-            Some(known) => {
-                let _ = write!(
-                    report,
-                    "known, being fixed ({}):\n  {}",
-                    known.why,
-                    cycle.render()
-                );
-            }
-            None => new.push(cycle.render()),
-        }
-    }
-    if !new.is_empty() {
+    if !cycles.is_empty() {
         anyhow::bail!(
             "import cycles between files (each file of a cycle imports, through the others, from \
              itself; move what they share into a module of its own):\n{}",
-            new.join("\n")
+            cycles
+                .iter()
+                .map(Cycle::render)
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
-    let _ = write!(
-        report,
-        "no other import cycle ({} known, being fixed)",
-        cycles.len()
-    );
-    Ok(report)
+    Ok("no import cycle between files".to_owned())
 }
 
 /// Every import cycle of every crate of the workspace at `root`.
@@ -168,33 +118,4 @@ fn crate_roots(dir: &Path) -> Vec<PathBuf> {
         roots.extend(found);
     }
     roots
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn known_cycles_match_by_path() {
-        let cycle = Cycle {
-            files: strings(&[
-                "crates/telemetry/src/metrics/encode.rs",
-                "crates/telemetry/src/metrics/registry.rs",
-            ]),
-            ties: Vec::new(),
-        };
-        assert!(cycle.known().is_some());
-        let spilled = Cycle {
-            files: strings(&[
-                "crates/telemetry/src/metrics/encode.rs",
-                "crates/telemetry/src/http.rs",
-            ]),
-            ties: Vec::new(),
-        };
-        assert!(spilled.known().is_none(), "a cycle reaching outside is new");
-    }
 }

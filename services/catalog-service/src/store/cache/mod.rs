@@ -10,59 +10,11 @@
 mod memory;
 mod redis;
 
-use std::time::Duration;
-
 pub use self::memory::MemoryCache;
 pub use self::redis::{RedisCache, RedisTarget};
 
-#[derive(Debug, thiserror::Error)]
-pub enum CacheError {
-    #[error("REDIS_URL is not a valid Redis URL")]
-    InvalidUrl(#[source] deadpool_redis::redis::RedisError),
-    #[error("could not build the Redis connection pool")]
-    Pool(#[from] deadpool_redis::BuildError),
-    #[error("no Redis connection")]
-    Connection(#[source] deadpool_redis::PoolError),
-    #[error("Redis command {command} failed")]
-    Command {
-        command: &'static str,
-        #[source]
-        source: deadpool_redis::redis::RedisError,
-    },
-    #[error(
-        "Redis is marked unavailable after a recent connection failure; retrying in at most {0:?}"
-    )]
-    Backoff(Duration),
-}
-
-impl From<service_kit::redis::PoolSetupError> for CacheError {
-    fn from(e: service_kit::redis::PoolSetupError) -> Self {
-        match e {
-            service_kit::redis::PoolSetupError::InvalidUrl(e) => Self::InvalidUrl(e),
-            service_kit::redis::PoolSetupError::Pool(e) => Self::Pool(e),
-        }
-    }
-}
-
-impl CacheError {
-    /// Low-cardinality name for the `error.type` span attribute.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::InvalidUrl(_) => "invalid_url",
-            Self::Pool(_) => "pool",
-            Self::Connection(deadpool_redis::PoolError::Timeout(_)) => "timeout",
-            Self::Connection(_) => "connection",
-            Self::Command { source, .. } if source.is_timeout() => "timeout",
-            Self::Command { source, .. }
-                if source.is_io_error() || source.is_connection_dropped() =>
-            {
-                "io"
-            }
-            Self::Command { .. } => "command",
-            Self::Backoff(_) => "backoff",
-        }
-    }
-}
+/// A failed cache command. Only Redis can fail: the in-process map cannot.
+pub type CacheError = service_kit::redis::RedisError;
 
 /// Where cached values live.
 #[derive(Debug)]

@@ -1,22 +1,12 @@
-//! The Redis cache, through a deadpool-redis pool.
-//!
-//! Every command runs inside a client span named after it (`GET`, `SET`, `PING`); see
-//! [`service_kit::redis_client_span`]. Hits and misses are recorded on the `GET` span.
-//!
-//! Every wait is bounded (connect, response, pool checkout), and after a connection failure the
-//! cache is bypassed for [`RETRY_AFTER`]: during an outage each request then costs nothing extra
-//! instead of a connect timeout, and the logs get one warning per retry, not one per request.
+//! The Redis cache: `GET` and `SET … PX` through service-kit's [`RedisRunner`], which makes each
+//! command a client span (`GET`, `SET`, `PING`), bounds every wait, and skips Redis for
+//! [`RETRY_AFTER`] after a connection failure. Hits and misses are recorded on the `GET` span.
 
 use std::time::Duration;
 
-use deadpool_redis::redis::{self, FromRedisValue};
-use deadpool_redis::Pool;
-use service_kit::redis::{Breaker, PoolSettings};
-use tracing::Instrument;
+use service_kit::redis::{cmd, PoolSettings, PoolSetupError, RedisError, RedisRunner};
 
 pub use service_kit::redis::RedisTarget;
-
-use super::CacheError;
 
 const POOL: PoolSettings = PoolSettings {
     // A TCP connect to a live Redis on the same network takes well under a millisecond; a
@@ -30,50 +20,38 @@ const POOL: PoolSettings = PoolSettings {
 /// How long the cache is bypassed after a connection failure.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+#[derive(Debug)]
 pub struct RedisCache {
-    pool: Pool,
-    target: RedisTarget,
+    redis: RedisRunner,
     ttl_ms: u64,
-    breaker: Breaker,
-}
-
-impl std::fmt::Debug for RedisCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisCache")
-            .field("target", &self.target)
-            .field("ttl_ms", &self.ttl_ms)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RedisCache {
     /// Builds the pool; connects lazily, so an unreachable Redis is not an error here.
-    pub fn new(url: &str, ttl: Duration) -> Result<Self, CacheError> {
-        let (pool, target) = service_kit::redis::pool(url, POOL)?;
+    pub fn new(url: &str, ttl: Duration) -> Result<Self, PoolSetupError> {
         Ok(Self {
-            pool,
-            target,
+            redis: RedisRunner::new(
+                url,
+                POOL,
+                RETRY_AFTER,
+                "serving from the database without the cache for now",
+            )?,
             ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1),
-            breaker: Breaker::new(RETRY_AFTER),
         })
     }
 
     pub fn target(&self) -> &RedisTarget {
-        &self.target
+        self.redis.target()
     }
 
-    fn span(&self, operation: &'static str) -> tracing::Span {
-        service_kit::redis_client_span!(
-            self.target,
-            operation,
+    pub async fn get(&self, key: &str) -> Result<Option<String>, RedisError> {
+        self.redis.available()?;
+        let span = service_kit::redis_client_span!(
+            self.redis.target(),
+            "GET",
             webstore.cache.result = tracing::field::Empty,
-        )
-    }
-
-    pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
-        self.breaker.check().map_err(CacheError::Backoff)?;
-        let span = self.span("GET");
-        let value: Option<String> = self.run(&span, "GET", redis::cmd("GET").arg(key)).await?;
+        );
+        let value: Option<String> = self.redis.run_in(&span, "GET", cmd("GET").arg(key)).await?;
         span.record(
             "webstore.cache.result",
             if value.is_some() { "hit" } else { "miss" },
@@ -81,59 +59,15 @@ impl RedisCache {
         Ok(value)
     }
 
-    pub async fn set(&self, key: &str, value: &str) -> Result<(), CacheError> {
-        self.breaker.check().map_err(CacheError::Backoff)?;
-        let span = self.span("SET");
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(key).arg(value).arg("PX").arg(self.ttl_ms);
-        self.run(&span, "SET", &cmd).await
+    pub async fn set(&self, key: &str, value: &str) -> Result<(), RedisError> {
+        let mut set = cmd("SET");
+        set.arg(key).arg(value).arg("PX").arg(self.ttl_ms);
+        self.redis.run("SET", &set).await
     }
 
-    /// Ignores the breaker: `/readyz` wants the truth, and a success closes the breaker early.
-    pub async fn ping(&self) -> Result<(), CacheError> {
-        let span = self.span("PING");
-        let _: String = self.run(&span, "PING", &redis::cmd("PING")).await?;
-        self.breaker.reset();
-        Ok(())
-    }
-
-    async fn run<T: FromRedisValue>(
-        &self,
-        span: &tracing::Span,
-        operation: &'static str,
-        cmd: &redis::Cmd,
-    ) -> Result<T, CacheError> {
-        let result = async {
-            let mut conn = self.pool.get().await.map_err(CacheError::Connection)?;
-            cmd.query_async::<T>(&mut *conn)
-                .await
-                .map_err(|source| CacheError::Command {
-                    command: operation,
-                    source,
-                })
-        }
-        .instrument(span.clone())
-        .await;
-        if let Err(e) = &result {
-            service_kit::redis::record_error(span, e, e.kind());
-            if is_connection_failure(e) && self.breaker.trip() {
-                tracing::warn!(
-                    redis = %self.target,
-                    error = e as &dyn std::error::Error,
-                    retry_in = ?RETRY_AFTER,
-                    "Redis unavailable; serving from the database without the cache for now"
-                );
-            }
-        }
-        result
-    }
-}
-
-fn is_connection_failure(e: &CacheError) -> bool {
-    match e {
-        CacheError::Connection(e) => service_kit::redis::is_unreachable_pool(e),
-        CacheError::Command { source, .. } => service_kit::redis::is_unreachable_command(source),
-        _ => false,
+    /// Ignores the bypass window: `/readyz` wants the truth, and a success ends it early.
+    pub async fn ping(&self) -> Result<(), RedisError> {
+        self.redis.ping().await
     }
 }
 
@@ -150,12 +84,12 @@ mod tests {
         let started = Instant::now();
         assert!(matches!(
             cache.get("k").await,
-            Err(CacheError::Connection(_))
+            Err(RedisError::Connection(_))
         ));
-        assert!(matches!(cache.get("k").await, Err(CacheError::Backoff(_))));
+        assert!(matches!(cache.get("k").await, Err(RedisError::Backoff(_))));
         assert!(matches!(
             cache.set("k", "v").await,
-            Err(CacheError::Backoff(_))
+            Err(RedisError::Backoff(_))
         ));
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(cache.ping().await.is_err());

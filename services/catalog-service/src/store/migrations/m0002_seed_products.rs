@@ -314,7 +314,7 @@ impl MigrationTrait for Migration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ProductId;
+    use contract::ProductId;
 
     #[test]
     fn seed_ids_are_valid_unique_and_cover_the_price_range() {

@@ -1,0 +1,21 @@
+//! What the routes and middleware share, one per process. A leaf: it holds parts from the
+//! modules below the HTTP edge, and none of them imports it back.
+
+use std::time::Duration;
+
+use crate::checkout::Checkout;
+use crate::domain::ApiKeys;
+use crate::metrics::OrderMetrics;
+use crate::ratelimit::RateLimiter;
+use crate::store::OrderStore;
+
+/// Shared by every worker (`web::Data`): cheap to reach, no per-request locking.
+pub struct AppState {
+    pub checkout: Checkout,
+    pub orders: OrderStore,
+    pub api_keys: ApiKeys,
+    pub rate_limiter: RateLimiter,
+    pub metrics: OrderMetrics,
+    /// Longest an API request may take (`REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
+}
