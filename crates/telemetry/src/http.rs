@@ -23,16 +23,19 @@ use actix_web::dev::{
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, Error, HttpResponse};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture};
+use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TraceContextExt;
 use tracing::field::Empty;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::{
-    HistogramFamily, Registry, SpanIds, HTTP_DURATION_BUCKETS, OPENMETRICS_CONTENT_TYPE,
+    mark_root, HistogramFamily, LocalRoot, Registry, SpanIds, HTTP_DURATION_BUCKETS,
+    OPENMETRICS_CONTENT_TYPE,
 };
 use crate::propagation::Propagation;
+use crate::sampling::{self, Decision, RequestSampler};
 
 /// `http_route` for requests that matched no route: one value, so that scanners probing random
 /// paths cannot create unbounded series.
@@ -51,17 +54,29 @@ const UNMATCHED_ROUTE: &str = "unmatched";
 /// `http.response.status_code`, and for 5xx responses `error.type` (the status code),
 /// `exception.message` and status `ERROR`. Inside a handler it is `tracing::Span::current()`;
 /// attributes it does not declare are added with `OpenTelemetrySpanExt::set_attribute` (as the
-/// catalog does with `webstore.cache.result`).
+/// catalog does with `webstore.cache.result`). When one of the request's observations becomes a
+/// histogram bucket's exemplar, the span gets `webstore.exemplar = true`.
+///
+/// Sampling (`OTEL_TRACES_SAMPLER`) is decided here, before the span is created. A request
+/// that is not sampled gets the same `tracing` span (its log lines carry its trace id) and the
+/// same histogram observation, but no OpenTelemetry span data at all, in this span or any below
+/// it, and its outgoing calls carry `traceparent` with the sampled flag off.
 #[derive(Clone, Debug)]
 pub struct RequestTelemetry {
     durations: Arc<HistogramFamily>,
     propagation: Arc<Propagation>,
+    sampler: Option<Arc<RequestSampler>>,
 }
 
 impl RequestTelemetry {
-    pub(crate) fn new(registry: &Registry, propagation: Arc<Propagation>) -> Self {
+    pub(crate) fn new(
+        registry: &Registry,
+        propagation: Arc<Propagation>,
+        sampler: Option<Arc<RequestSampler>>,
+    ) -> Self {
         Self {
             propagation,
+            sampler,
             durations: registry.histogram(
                 "http_server_request_duration_seconds",
                 "Duration of HTTP server requests.",
@@ -92,6 +107,7 @@ where
             service: Rc::new(service),
             durations: Arc::clone(&self.durations),
             propagation: Arc::clone(&self.propagation),
+            sampler: self.sampler.clone(),
         }))
     }
 }
@@ -101,6 +117,7 @@ pub struct RequestTelemetryMiddleware<S> {
     service: Rc<S>,
     durations: Arc<HistogramFamily>,
     propagation: Arc<Propagation>,
+    sampler: Option<Arc<RequestSampler>>,
 }
 
 impl<S, B> Service<ServiceRequest> for RequestTelemetryMiddleware<S>
@@ -117,60 +134,120 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
         let method = method_label(req.method());
-        let span = root_span(&req, method, &self.propagation);
+        let (span, root) = open_root(&req, method, &self.propagation, self.sampler.as_deref());
         let fut = span.in_scope(|| self.service.call(req));
         let durations = Arc::clone(&self.durations);
+        let (fut, root_cx) = match root {
+            Root::Recorded(cx) => (Either::Left(fut), Some(cx)),
+            // No span of this request activates an OpenTelemetry context, so the handler sees
+            // the propagated one (baggage included) as current.
+            Root::NotRecorded(propagated) => (Either::Right(fut.with_context(propagated)), None),
+            Root::Off => (Either::Left(fut), None),
+        };
         let fut = fut.instrument(span);
         Box::pin(async move {
             let mut fut = std::pin::pin!(fut);
             let result = fut.as_mut().await;
             let elapsed = started.elapsed().as_secs_f64();
             let span = fut.span();
-            // The one lookup of the OpenTelemetry span per request: for the name and, when the
-            // histogram picks this observation, the exemplar. Empty without the layer.
-            let cx = span.context();
             let (route, status) = match &result {
                 Ok(res) => {
                     // After routing, actix answers this from the route it recorded; called
                     // before, it would run the whole matcher (regexes included) a second time.
                     let route = res.request().match_pattern();
-                    if let Some(route) = &route {
-                        name_after_route(&cx, method, route);
-                        span.record("http.route", route.as_str());
+                    let status = res.status();
+                    if let Some(cx) = &root_cx {
+                        record_outcome(
+                            cx,
+                            span,
+                            method,
+                            route.as_deref(),
+                            status,
+                            res.response().error(),
+                        );
                     }
-                    (
-                        route,
-                        record_outcome(span, res.status(), res.response().error()),
-                    )
+                    (route, status)
                 }
                 // An error that escaped every handler: actix turns it into a response later,
                 // with the status the error itself reports.
-                Err(e) => (
-                    None,
-                    record_outcome(span, e.as_response_error().status_code(), Some(e)),
-                ),
+                Err(e) => {
+                    let status = e.as_response_error().status_code();
+                    if let Some(cx) = &root_cx {
+                        record_outcome(cx, span, method, None, status, Some(e));
+                    }
+                    (None, status)
+                }
             };
-            durations
-                .get(&[
-                    method,
-                    route.as_deref().unwrap_or(UNMATCHED_ROUTE),
-                    status.as_str(),
-                ])
-                .observe_with(elapsed, || SpanIds::from_context(cx.span().span_context()));
+            let observed = durations.get(&[
+                method,
+                route.as_deref().unwrap_or(UNMATCHED_ROUTE),
+                status.as_str(),
+            ]);
+            match &root_cx {
+                Some(cx) => {
+                    let ids = || SpanIds::from_context(cx.span().span_context());
+                    if let Some(taken) = observed.observe_with(elapsed, ids) {
+                        mark_root(cx, taken);
+                    }
+                }
+                None => {
+                    let _ = observed.observe_with(elapsed, || None);
+                }
+            }
             result
         })
+    }
+}
+
+/// What became of the request's root span beside the `tracing` span.
+enum Root {
+    /// Sampled: its started OpenTelemetry context (the span name, outcome and exemplar are
+    /// taken from it at the end).
+    Recorded(opentelemetry::Context),
+    /// Not sampled: the context it propagates.
+    NotRecorded(opentelemetry::Context),
+    /// No OpenTelemetry layer (`OTEL_SDK_DISABLED=true`), or the span is disabled by `RUST_LOG`.
+    Off,
+}
+
+fn open_root(
+    req: &ServiceRequest,
+    method: &'static str,
+    propagation: &Propagation,
+    sampler: Option<&RequestSampler>,
+) -> (tracing::Span, Root) {
+    let Some(sampler) = sampler else {
+        return (root_span(req, method), Root::Off);
+    };
+    let parent = propagation.extract(req.headers()).unwrap_or_default();
+    match sampler.decide(&parent) {
+        Decision::NotSampled(propagated) => (
+            sampling::unrecorded(propagated.clone(), || root_span(req, method)),
+            Root::NotRecorded(propagated),
+        ),
+        Decision::Sampled { new_trace } => {
+            let span = root_span(req, method);
+            let Some(id) = span.id() else {
+                return (span, Root::Off);
+            };
+            let trace_id = new_trace.unwrap_or_else(|| parent.span().span_context().trace_id());
+            // Fails only without the OpenTelemetry layer, which a sampler implies.
+            let _ = span.set_parent(parent.with_value(LocalRoot::new(id, trace_id)));
+            // Starts the OpenTelemetry span now, with the trace id the decision was taken on.
+            let cx = match new_trace {
+                Some(trace_id) => sampling::with_trace_id(trace_id, || span.context()),
+                None => span.context(),
+            };
+            (span, Root::Recorded(cx))
+        }
     }
 }
 
 /// Named `{method}` until the route is known: semantic conventions name a server span
 /// `{method} {route}`, or `{method}` alone when no route matched (the raw path would make every
 /// URL its own span name).
-fn root_span(
-    req: &ServiceRequest,
-    method: &'static str,
-    propagation: &Propagation,
-) -> tracing::Span {
-    let span = tracing::info_span!(
+fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
+    tracing::info_span!(
         "HTTP request",
         otel.name = method,
         otel.kind = "server",
@@ -184,28 +261,27 @@ fn root_span(
         http.response.status_code = Empty,
         error.type = Empty,
         exception.message = Empty,
-    );
-    if !span.is_disabled() {
-        if let Some(parent) = propagation.extract(req.headers()) {
-            // Fails only without the OpenTelemetry layer (OTEL_SDK_DISABLED=true): then there
-            // is no trace to join.
-            let _ = span.set_parent(parent);
+    )
+}
+
+/// The route, status and error of a sampled request on its root span. The name goes through
+/// the OpenTelemetry span itself: once a span has started, tracing-opentelemetry applies
+/// recorded attributes and status to it but no longer a recorded `otel.name`.
+fn record_outcome(
+    cx: &opentelemetry::Context,
+    span: &tracing::Span,
+    method: &str,
+    route: Option<&str>,
+    status: StatusCode,
+    error: Option<&Error>,
+) {
+    if let Some(route) = route {
+        let otel_span = cx.span();
+        if otel_span.is_recording() {
+            otel_span.update_name(format!("{method} {route}"));
         }
+        span.record("http.route", route);
     }
-    span
-}
-
-/// `{method} {route}`. Through the OpenTelemetry span itself: once a span has started (on its
-/// first entry), tracing-opentelemetry applies recorded attributes and status to it but no
-/// longer a recorded `otel.name`.
-fn name_after_route(cx: &opentelemetry::Context, method: &str, route: &str) {
-    let otel_span = cx.span();
-    if otel_span.is_recording() {
-        otel_span.update_name(format!("{method} {route}"));
-    }
-}
-
-fn record_outcome(span: &tracing::Span, status: StatusCode, error: Option<&Error>) -> StatusCode {
     span.record("http.response.status_code", i64::from(status.as_u16()));
     // Semantic conventions: a server span is an error for 5xx only; a 4xx is the client's.
     if status.is_server_error() {
@@ -215,7 +291,6 @@ fn record_outcome(span: &tracing::Span, status: StatusCode, error: Option<&Error
             span.record("exception.message", tracing::field::display(e));
         }
     }
-    status
 }
 
 /// Unknown methods share one value, for the same reason unmatched routes do.

@@ -27,6 +27,8 @@
 //! - `init` + `guard`: the tracing subscriber, the OTLP span pipeline and its shutdown flush.
 //! - `handle`: [`Telemetry`], the handle `init` returns and everything it hands out.
 //! - `propagation`: `OTEL_PROPAGATORS`, extraction from requests, injection into calls.
+//! - `sampling`: the head-sampling decision, taken before a request's root span exists; an
+//!   unsampled request builds no OpenTelemetry span data at all.
 //! - `http`: the request middleware (root span + server duration histogram) and `/metrics`.
 //! - `client`: the traced outgoing HTTP client.
 //! - `metrics`: a small OpenMetrics registry whose histograms carry exemplars of sampled spans.
@@ -51,6 +53,7 @@ mod logs;
 mod metrics;
 mod pipeline;
 mod propagation;
+mod sampling;
 pub mod testing;
 
 pub use client::{ClientResponse, TracedClient};
@@ -59,7 +62,10 @@ pub use error::Error;
 pub use handle::Telemetry;
 pub use http::{MetricsEndpoint, RequestTelemetry};
 pub use init::init;
-pub use metrics::{Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, SpanIds};
+pub use metrics::{
+    Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, SpanIds,
+    EXEMPLAR_ATTRIBUTE,
+};
 
 // Callers use these re-exports so that the whole workspace shares exactly one version of each.
 pub use opentelemetry;

@@ -144,11 +144,14 @@ impl Propagation {
             .map(|p| p.extract(&ActixHeaders(headers)))
     }
 
-    /// Writes `span`'s context into an outgoing request's headers. Without the OpenTelemetry
-    /// layer (`OTEL_SDK_DISABLED=true`) the context is empty and nothing is written.
+    /// Writes `span`'s context into an outgoing request's headers: for a span of an unsampled
+    /// request, the context that request propagates (sampled flag off), so the callee drops it
+    /// too. Without the OpenTelemetry layer (`OTEL_SDK_DISABLED=true`) the context is empty
+    /// and nothing is written.
     pub(crate) fn inject(&self, span: &tracing::Span, headers: &mut reqwest::header::HeaderMap) {
         if let Some(p) = &self.propagator {
-            p.inject_context(&span.context(), &mut ReqwestHeaders(headers));
+            let cx = crate::sampling::not_recorded_context(span).unwrap_or_else(|| span.context());
+            p.inject_context(&cx, &mut ReqwestHeaders(headers));
         }
     }
 }

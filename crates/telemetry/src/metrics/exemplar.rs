@@ -6,10 +6,17 @@
 //! exemplar pointing at it would be a dead link in Grafana. [`SpanIds`] can only be obtained
 //! from such a span, so every value of it satisfies the rule.
 
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
+use opentelemetry::{Context, KeyValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// The attribute a request's local root span carries once one of the request's observations has
+/// become a histogram bucket's exemplar. The Collector's tail sampler keeps every trace with it
+/// (`infra/otel-collector/config.yaml`), so an exemplar never links to a trace sampled away.
+pub const EXEMPLAR_ATTRIBUTE: &str = "webstore.exemplar";
 
 /// The trace and span of a sampled span: what an exemplar links to. Fixed size and `Copy`, so
 /// attaching one allocates nothing.
@@ -63,6 +70,75 @@ impl SpanIds {
     /// Ids read back from an exemplar slot, which only ever stores ids that were a `SpanIds`.
     pub(crate) fn from_stored(trace_id: TraceId, span_id: SpanId) -> Self {
         Self { trace_id, span_id }
+    }
+}
+
+/// A sampled request's local root span (its server span in this service), as a value of the
+/// OpenTelemetry context the request runs in: the request middleware puts it in the root span's
+/// parent context, and every span below the root inherits it in its own context.
+#[derive(Debug)]
+pub(crate) struct LocalRoot {
+    span: tracing::span::Id,
+    trace_id: TraceId,
+    marked: AtomicBool,
+}
+
+impl LocalRoot {
+    pub(crate) fn new(span: tracing::span::Id, trace_id: TraceId) -> Self {
+        Self {
+            span,
+            trace_id,
+            marked: AtomicBool::new(false),
+        }
+    }
+
+    /// `true` the first time an exemplar of this root's trace is taken.
+    fn claim(&self, ids: SpanIds) -> bool {
+        ids.trace_id == self.trace_id && !self.marked.swap(true, Relaxed)
+    }
+}
+
+/// Marks the local root of the request whose context is current: the exemplar `ids` was just
+/// taken from it. Runs only when an observation becomes an exemplar, at most once per request
+/// (one attribute pushed onto the root span); does nothing outside a sampled request.
+pub(crate) fn mark_current_root(ids: SpanIds) {
+    Context::map_current(|cx| {
+        let Some(root) = cx.get::<LocalRoot>() else {
+            return;
+        };
+        if !root.claim(ids) {
+            return;
+        }
+        tracing::dispatcher::get_default(|dispatch| {
+            // A span is kept open while any span below it is, and the context that holds the
+            // mark is one of theirs; checked all the same, because `get_otel_context` panics
+            // on an id the registry no longer knows.
+            let open = dispatch
+                .downcast_ref::<tracing_subscriber::Registry>()
+                .is_some_and(|r| {
+                    tracing_subscriber::registry::LookupSpan::span(r, &root.span).is_some()
+                });
+            if open {
+                if let Some(root_cx) = tracing_opentelemetry::get_otel_context(&root.span, dispatch)
+                {
+                    root_cx
+                        .span()
+                        .set_attribute(KeyValue::new(EXEMPLAR_ATTRIBUTE, true));
+                }
+            }
+        });
+    });
+}
+
+/// [`mark_current_root`] for the middleware, which holds the root span's own context.
+pub(crate) fn mark_root(root_cx: &Context, ids: SpanIds) {
+    if root_cx
+        .get::<LocalRoot>()
+        .is_some_and(|root| root.claim(ids))
+    {
+        root_cx
+            .span()
+            .set_attribute(KeyValue::new(EXEMPLAR_ATTRIBUTE, true));
     }
 }
 

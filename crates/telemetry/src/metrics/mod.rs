@@ -28,7 +28,8 @@ mod histogram;
 mod registry;
 mod text;
 
-pub use exemplar::{Exemplar, SpanIds};
+pub(crate) use exemplar::{mark_root, LocalRoot};
+pub use exemplar::{Exemplar, SpanIds, EXEMPLAR_ATTRIBUTE};
 pub use family::{Counter, CounterFamily, Family, HistogramFamily};
 pub use histogram::Histogram;
 pub(crate) use registry::{Registry, OPENMETRICS_CONTENT_TYPE};
