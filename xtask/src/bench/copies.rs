@@ -11,15 +11,22 @@ use super::{READY_TIMEOUT, SINK_PORT};
 /// One copy of the three services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Telemetry {
+    /// Full telemetry, every request sampled.
     On,
+    /// `OTEL_SDK_DISABLED=true`: no spans; `/metrics` still on.
     Off,
+    /// Full telemetry, `parentbased_traceidratio` at 0.1: how production runs.
+    Sampled,
 }
 
 impl Telemetry {
+    pub(super) const ALL: [Telemetry; 3] = [Telemetry::On, Telemetry::Off, Telemetry::Sampled];
+
     pub(super) fn name(self) -> &'static str {
         match self {
             Telemetry::On => "on",
             Telemetry::Off => "off",
+            Telemetry::Sampled => "sampled",
         }
     }
 
@@ -28,7 +35,16 @@ impl Telemetry {
         match self {
             Telemetry::On => (18080, 18081, 18082),
             Telemetry::Off => (28080, 28081, 28082),
+            Telemetry::Sampled => (38080, 38081, 38082),
         }
+    }
+
+    /// The copies in the order round `round` drives them: rotated every round, so that drift
+    /// (thermal, neighbours) hits each copy alike.
+    pub(super) fn order(round: usize) -> [Telemetry; 3] {
+        let mut all = Self::ALL;
+        all.rotate_left(round % Self::ALL.len());
+        all
     }
 
     pub(super) fn addresses(self) -> Addresses {
@@ -37,7 +53,7 @@ impl Telemetry {
             order: format!("{HOST}:{order}"),
             catalog: format!("{HOST}:{catalog}"),
             gateway: format!("{HOST}:{gateway}"),
-            otlp: (self == Telemetry::On).then(|| format!("http://{HOST}:{SINK_PORT}")),
+            otlp: (self != Telemetry::Off).then(|| format!("http://{HOST}:{SINK_PORT}")),
         }
     }
 }

@@ -25,21 +25,23 @@ pub(super) struct Http {
     pub(super) peak_rss: Vec<(String, f64)>,
     /// Spans the telemetry-on services exported, against requests they served.
     pub(super) spans: Option<(u64, u64)>,
+    /// The same for the copy sampling 10 %.
+    pub(super) sampled_spans: Option<(u64, u64)>,
     pub(super) soak: Option<Soak>,
 }
 
 pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Plan) -> Result<Http> {
-    for copy in [Telemetry::On, Telemetry::Off] {
+    for copy in Telemetry::ALL {
         let (a, b, c) = copy.ports();
         for port in [a, b, c, SINK_PORT] {
             if !ports::is_free(port) {
-                bail!("port {port} on {HOST} is taken; the bench needs 14318, 18080-18082 and 28080-28082");
+                bail!("port {port} on {HOST} is taken; the bench needs 14318, 18080-18082, 28080-28082 and 38080-38082");
             }
         }
     }
 
     let mut procs = Processes::default();
-    println!("\nStarting otlp-sink and two copies of the services (telemetry on / off), services pinned to core 0...");
+    println!("\nStarting otlp-sink and three copies of the services (telemetry on / off / sampled at 10 %), services pinned to core 0...");
     println!(
         "  SQLite files in {} (tmpfs where available: the figures are CPU, not fsync)",
         data_root(dir).display()
@@ -59,7 +61,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
         .env("RUST_LOG", "warn"),
         &Probe::new(sink_addr.clone(), services::ready_path(OTLP_SINK)),
     )?;
-    for copy in [Telemetry::On, Telemetry::Off] {
+    for copy in Telemetry::ALL {
         start_copy(&mut procs, dir, binaries, pin, copy)?;
     }
 
@@ -82,7 +84,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
 
     // Warm caches, connection pools and the allocator of every service once.
     for e in [Endpoint::Catalog, Endpoint::Checkout] {
-        for s in [Telemetry::On, Telemetry::Off] {
+        for s in Telemetry::ALL {
             let (url, script) = target(e, s);
             wrk(pin, &url, script.as_deref(), plan.warm_up)?;
         }
@@ -92,6 +94,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
         runs: BTreeMap::new(),
         peak_rss: Vec::new(),
         spans: None,
+        sampled_spans: None,
         soak: None,
     };
     println!(
@@ -100,12 +103,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
         plan.duration.as_secs()
     );
     for round in 0..plan.rounds {
-        // Alternate which copy goes first, so drift (thermal, neighbours) hits both alike.
-        let order = if round % 2 == 0 {
-            [Telemetry::On, Telemetry::Off]
-        } else {
-            [Telemetry::Off, Telemetry::On]
-        };
+        let order = Telemetry::order(round);
         let mut line = format!("  round {}:", round + 1);
         for e in [Endpoint::Catalog, Endpoint::Checkout] {
             for s in order {
@@ -132,6 +130,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
     }
 
     http.spans = span_accounting(Telemetry::On);
+    http.sampled_spans = span_accounting(Telemetry::Sampled);
     if plan.soak {
         http.soak = Some(soak(&procs, pin, &target)?);
     }
@@ -174,14 +173,20 @@ fn start_copy(
         ("HTTP_WORKERS", "1".to_owned()),
     ];
     match copy {
+        // The batch processor keeps the telemetry crate's defaults (queue 2048, batches of 128,
+        // 5 s): its queue is preallocated, about 0.4 KiB resident per slot, so a larger one
+        // would be counted as the service's memory. The span accounting line shows nothing is
+        // lost.
         Telemetry::On => common.extend([
             ("OTEL_SDK_DISABLED", "false".to_owned()),
             ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
-            // The batch processor keeps its defaults (queue 2048, batch 512, 5 s): its queue
-            // is preallocated, about 0.4 KiB resident per slot, so a larger one would be
-            // counted as the service's memory. The span accounting line shows nothing is lost.
         ]),
         Telemetry::Off => common.push(("OTEL_SDK_DISABLED", "true".to_owned())),
+        Telemetry::Sampled => common.extend([
+            ("OTEL_SDK_DISABLED", "false".to_owned()),
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio".to_owned()),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.1".to_owned()),
+        ]),
     }
 
     for service in services::START_ORDER {
@@ -233,8 +238,9 @@ fn product_id(port: u16) -> Result<String> {
     }
 }
 
-/// Spans exported by the telemetry-on services (their own counter) and requests they served
-/// (their server histograms), summed over the three: a check that 100 % sampling held.
+/// Spans exported by one copy's services (their own counter) and requests they served (their
+/// server histograms), summed over the three: a check that 100 % sampling held, or that 10 %
+/// did.
 fn span_accounting(copy: Telemetry) -> Option<(u64, u64)> {
     let (order, catalog, gateway) = copy.ports();
     let mut spans = 0;

@@ -4,17 +4,17 @@
 //! 2. [`micro`]: alternating rounds of `benches/histogram.rs` (plain `observe` vs exemplar
 //!    `observe` inside a sampled span: `exemplar_ratio`) and `benches/encode.rs` (`/metrics` at
 //!    ≈ 2 300 series: `metrics_encode_us`), read back from criterion's `estimates.json`.
-//! 3. [`http`]: two copies of the three services, one with full telemetry (100 % sampling, OTLP
-//!    export to a local `otlp-sink`, exemplars) and one with `OTEL_SDK_DISABLED=true`, all pinned
-//!    to core 0 ([`pin`], [`copies`]); [`wrk`] pinned to core 1 drives a cached
-//!    `GET /api/v1/products/{id}`
-//!    and `POST /api/v1/checkout` against each copy in alternating rounds. Ratios are on/off per
-//!    round; CPU time and peak memory come from `/proc` ([`procfs`]).
+//! 3. [`http`]: three copies of the three services — full telemetry at 100 % sampling (OTLP
+//!    export to a local `otlp-sink`, exemplars), `OTEL_SDK_DISABLED=true`, and full telemetry
+//!    sampling 10 % (`parentbased_traceidratio`) — all pinned to core 0 ([`pin`], [`copies`]);
+//!    [`wrk`] pinned to core 1 drives a cached `GET /api/v1/products/{id}` and
+//!    `POST /api/v1/checkout` against each copy in rounds that rotate the order. Ratios are
+//!    against the off copy, per round; CPU time and peak memory come from `/proc` ([`procfs`]).
 //! 4. [`soak`], full run only: a 5-minute memory soak of the telemetry-on copy (RSS every 10 s).
 //!
 //! [`report`] prints the table (medians and spread) and ends with one line, for scripts and for
 //! the issue:
-//! `bench: exemplar_ratio=… metrics_encode_us=… catalog_rps_ratio=… checkout_rps_ratio=… max_rss_mib=…`
+//! `bench: exemplar_ratio=… metrics_encode_us=… catalog_rps_ratio=… checkout_rps_ratio=… max_rss_mib=… catalog_us_per_req=… catalog_rps_ratio_sampled=… checkout_rps_ratio_sampled=…`
 //!
 //! The processes are started and stopped through `devstack`, in xtask's process group (Ctrl-C
 //! stops it all), and stopped again when the run ends or fails. Logs and criterion data:
