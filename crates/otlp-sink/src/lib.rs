@@ -32,6 +32,7 @@
 //! - [`decode`]: OTLP protobuf → [`StoredSpan`]; the only module that knows the wire types.
 //! - [`store`]: [`SpanStore`], the bounded, shared, queryable in-memory store.
 //! - [`summary`]: [`TraceSummary`], one line per trace for listings.
+//! - [`tail_sampling`]: a test double of the Collector's tail-sampling policies.
 //! - [`waterfall`](mod@waterfall): the indented text rendering of a trace.
 //! - [`routes`]: the actix-web handlers.
 //! - [`server`]: [`OtlpSink`], the server on its own thread and actix `System`.
@@ -48,6 +49,7 @@ pub mod server;
 pub mod span;
 pub mod store;
 pub mod summary;
+pub mod tail_sampling;
 pub mod waterfall;
 
 pub use grpc::GrpcReceiver;

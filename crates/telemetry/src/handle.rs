@@ -83,6 +83,16 @@ impl Telemetry {
         )
     }
 
+    /// Bench only (feature `tracing-actix-web`): tracing-actix-web's middleware with a lean root
+    /// span and the same duration histogram, to compare with [`Telemetry::middleware`]
+    /// (docs/BENCHMARKS.md). One application per process.
+    #[cfg(feature = "tracing-actix-web")]
+    pub fn tracing_actix_web_middleware(
+        &self,
+    ) -> tracing_actix_web::TracingLogger<crate::lean_root_span::LeanRootSpan> {
+        crate::lean_root_span::middleware(crate::http::server_durations(&self.registry))
+    }
+
     /// A `reqwest` client built from `builder` that traces and measures every call (a client
     /// span, its context injected into the request, `http_client_request_duration_seconds`).
     pub fn http_client(&self, builder: reqwest::ClientBuilder) -> Result<TracedClient, Error> {

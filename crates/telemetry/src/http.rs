@@ -31,15 +31,16 @@ use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::{
-    mark_root, HistogramFamily, LocalRoot, Registry, SpanIds, HTTP_DURATION_BUCKETS,
+    mark_current_root, HistogramFamily, Registry, SpanIds, HTTP_DURATION_BUCKETS,
     OPENMETRICS_CONTENT_TYPE,
 };
 use crate::propagation::Propagation;
+use crate::request_span;
 use crate::sampling::{self, Decision, RequestSampler};
 
 /// `http_route` for requests that matched no route: one value, so that scanners probing random
 /// paths cannot create unbounded series.
-const UNMATCHED_ROUTE: &str = "unmatched";
+pub(crate) const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// The root span of every request, and
 /// `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
@@ -77,18 +78,23 @@ impl RequestTelemetry {
         Self {
             propagation,
             sampler,
-            durations: registry.histogram(
-                "http_server_request_duration_seconds",
-                "Duration of HTTP server requests.",
-                &[
-                    "http_request_method",
-                    "http_route",
-                    "http_response_status_code",
-                ],
-                HTTP_DURATION_BUCKETS,
-            ),
+            durations: server_durations(registry),
         }
     }
+}
+
+/// `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`.
+pub(crate) fn server_durations(registry: &Registry) -> Arc<HistogramFamily> {
+    registry.histogram(
+        "http_server_request_duration_seconds",
+        "Duration of HTTP server requests.",
+        &[
+            "http_request_method",
+            "http_route",
+            "http_response_status_code",
+        ],
+        HTTP_DURATION_BUCKETS,
+    )
 }
 
 impl<S, B> Transform<S, ServiceRequest> for RequestTelemetry
@@ -187,7 +193,7 @@ where
                 Some(cx) => {
                     let ids = || SpanIds::from_context(cx.span().span_context());
                     if let Some(taken) = observed.observe_with(elapsed, ids) {
-                        mark_root(cx, taken);
+                        span.in_scope(|| mark_current_root(taken));
                     }
                 }
                 None => {
@@ -227,12 +233,11 @@ fn open_root(
         ),
         Decision::Sampled { new_trace } => {
             let span = root_span(req, method);
-            let Some(id) = span.id() else {
+            if span.is_disabled() {
                 return (span, Root::Off);
-            };
-            let trace_id = new_trace.unwrap_or_else(|| parent.span().span_context().trace_id());
+            }
             // Fails only without the OpenTelemetry layer, which a sampler implies.
-            let _ = span.set_parent(parent.with_value(LocalRoot::new(id, trace_id)));
+            let _ = span.set_parent(parent);
             // Starts the OpenTelemetry span now, with the trace id the decision was taken on.
             let cx = match new_trace {
                 Some(trace_id) => sampling::with_trace_id(trace_id, || span.context()),
@@ -248,7 +253,8 @@ fn open_root(
 /// URL its own span name).
 fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
     tracing::info_span!(
-        "HTTP request",
+        target: request_span::TARGET,
+        request_span::NAME,
         otel.name = method,
         otel.kind = "server",
         otel.status_code = Empty,
@@ -294,7 +300,7 @@ fn record_outcome(
 }
 
 /// Unknown methods share one value, for the same reason unmatched routes do.
-fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::POST => "POST",

@@ -49,10 +49,13 @@ mod guard;
 mod handle;
 mod http;
 mod init;
+#[cfg(feature = "tracing-actix-web")]
+mod lean_root_span;
 mod logs;
 mod metrics;
 mod pipeline;
 mod propagation;
+mod request_span;
 mod sampling;
 pub mod testing;
 
@@ -62,6 +65,8 @@ pub use error::Error;
 pub use handle::Telemetry;
 pub use http::{MetricsEndpoint, RequestTelemetry};
 pub use init::init;
+#[cfg(feature = "tracing-actix-web")]
+pub use lean_root_span::LeanRootSpan;
 pub use metrics::{
     Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, SpanIds,
     EXEMPLAR_ATTRIBUTE,

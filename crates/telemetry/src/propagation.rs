@@ -156,7 +156,7 @@ impl Propagation {
     }
 }
 
-struct ActixHeaders<'a>(&'a actix_web::http::header::HeaderMap);
+pub(crate) struct ActixHeaders<'a>(pub(crate) &'a actix_web::http::header::HeaderMap);
 
 impl Extractor for ActixHeaders<'_> {
     fn get(&self, key: &str) -> Option<&str> {

@@ -6,11 +6,10 @@
 //! exemplar pointing at it would be a dead link in Grafana. [`SpanIds`] can only be obtained
 //! from such a span, so every value of it satisfies the rule.
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::KeyValue;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The attribute a request's local root span carries once one of the request's observations has
@@ -73,73 +72,47 @@ impl SpanIds {
     }
 }
 
-/// A sampled request's local root span (its server span in this service), as a value of the
-/// OpenTelemetry context the request runs in: the request middleware puts it in the root span's
-/// parent context, and every span below the root inherits it in its own context.
-#[derive(Debug)]
-pub(crate) struct LocalRoot {
-    span: tracing::span::Id,
-    trace_id: TraceId,
-    marked: AtomicBool,
-}
+/// Registry extension: this local root span already carries [`EXEMPLAR_ATTRIBUTE`].
+struct ExemplarMarked;
 
-impl LocalRoot {
-    pub(crate) fn new(span: tracing::span::Id, trace_id: TraceId) -> Self {
-        Self {
-            span,
-            trace_id,
-            marked: AtomicBool::new(false),
-        }
-    }
-
-    /// `true` the first time an exemplar of this root's trace is taken.
-    fn claim(&self, ids: SpanIds) -> bool {
-        ids.trace_id == self.trace_id && !self.marked.swap(true, Relaxed)
-    }
-}
-
-/// Marks the local root of the request whose context is current: the exemplar `ids` was just
-/// taken from it. Runs only when an observation becomes an exemplar, at most once per request
-/// (one attribute pushed onto the root span); does nothing outside a sampled request.
+/// Marks the local root span of the request the exemplar `ids` was just taken in: the request
+/// middleware's server span around the current span, when it is sampled and belongs to the
+/// exemplar's trace. Runs only when an observation becomes an exemplar, and sets the attribute
+/// once per request; does nothing outside a request. Finding the root through the registry's
+/// parent links costs nothing on requests that take no exemplar, unlike a value carried in
+/// every request's OpenTelemetry context.
 pub(crate) fn mark_current_root(ids: SpanIds) {
-    Context::map_current(|cx| {
-        let Some(root) = cx.get::<LocalRoot>() else {
+    use tracing_subscriber::registry::LookupSpan;
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
             return;
         };
-        if !root.claim(ids) {
+        let Some(current) = dispatch.current_span().id().cloned() else {
             return;
-        }
-        tracing::dispatcher::get_default(|dispatch| {
-            // A span is kept open while any span below it is, and the context that holds the
-            // mark is one of theirs; checked all the same, because `get_otel_context` panics
-            // on an id the registry no longer knows.
-            let open = dispatch
-                .downcast_ref::<tracing_subscriber::Registry>()
-                .is_some_and(|r| {
-                    tracing_subscriber::registry::LookupSpan::span(r, &root.span).is_some()
-                });
-            if open {
-                if let Some(root_cx) = tracing_opentelemetry::get_otel_context(&root.span, dispatch)
-                {
-                    root_cx
-                        .span()
-                        .set_attribute(KeyValue::new(EXEMPLAR_ATTRIBUTE, true));
-                }
+        };
+        let Some(span) = registry.span(&current) else {
+            return;
+        };
+        for ancestor in span.scope().from_root() {
+            if !crate::request_span::is_request_root(ancestor.metadata()) {
+                continue;
             }
-        });
+            if ancestor.extensions().get::<ExemplarMarked>().is_some() {
+                return;
+            }
+            // Not while holding its extensions: this takes them.
+            let Some(cx) = tracing_opentelemetry::get_otel_context(&ancestor.id(), dispatch) else {
+                continue;
+            };
+            let otel_span = cx.span();
+            let sc = otel_span.span_context();
+            if sc.is_sampled() && sc.trace_id() == ids.trace_id {
+                ancestor.extensions_mut().insert(ExemplarMarked);
+                otel_span.set_attribute(KeyValue::new(EXEMPLAR_ATTRIBUTE, true));
+                return;
+            }
+        }
     });
-}
-
-/// [`mark_current_root`] for the middleware, which holds the root span's own context.
-pub(crate) fn mark_root(root_cx: &Context, ids: SpanIds) {
-    if root_cx
-        .get::<LocalRoot>()
-        .is_some_and(|root| root.claim(ids))
-    {
-        root_cx
-            .span()
-            .set_attribute(KeyValue::new(EXEMPLAR_ATTRIBUTE, true));
-    }
 }
 
 /// Where an observation's exemplar comes from: the argument of `Histogram::observe`.

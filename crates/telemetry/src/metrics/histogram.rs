@@ -217,10 +217,10 @@ impl Histogram {
     /// docs), so [`Exemplar::CurrentSpan`] or [`Exemplar::Span`] cost nothing on the other
     /// observations. Allocation-free whatever the source (`tests/zero_alloc.rs`).
     ///
-    /// When the observation does become the bucket's exemplar inside a request (the current
-    /// OpenTelemetry context is the request's), the request's local root span is marked
-    /// `webstore.exemplar = true`, once per request, so that a tail sampler keeps the trace the
-    /// exemplar links to (see [`super::exemplar::mark_current_root`]).
+    /// When the observation does become the bucket's exemplar inside a sampled request's span,
+    /// the request's local root span is marked `webstore.exemplar = true`, once per request, so
+    /// that a tail sampler keeps the trace the exemplar links to (see
+    /// [`super::exemplar::mark_current_root`]).
     #[inline]
     pub fn observe(&self, value: f64, exemplar: Exemplar<'_>) {
         // One instance of the hot path per source (and the match folded away where the source

@@ -28,7 +28,7 @@ mod histogram;
 mod registry;
 mod text;
 
-pub(crate) use exemplar::{mark_root, LocalRoot};
+pub(crate) use exemplar::mark_current_root;
 pub use exemplar::{Exemplar, SpanIds, EXEMPLAR_ATTRIBUTE};
 pub use family::{Counter, CounterFamily, Family, HistogramFamily};
 pub use histogram::Histogram;
