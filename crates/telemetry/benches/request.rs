@@ -5,6 +5,8 @@
 //! the batch span processor exporting OTLP/HTTP to an in-process `otlp-sink` that decodes and
 //! discards), and an actix service with one trivial route:
 //! - `request/bare`: the route without the middleware: the floor;
+//! - `off` (only with `REQUEST_BENCH`, as it needs a process of its own): the middleware with
+//!   `OTEL_SDK_DISABLED=true`, what the bench's telemetry-off copy runs;
 //! - `request/unsampled`: with the middleware, the caller's `traceparent` unsampled;
 //! - `request/sampled`: the same, sampled: one span built, ended and exported.
 //!
@@ -29,13 +31,38 @@ use telemetry::{Telemetry, TelemetryConfig};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
-fn init() -> (OtlpSink, Telemetry) {
+/// The process's one telemetry initialisation: spans exported to a discarding sink, or
+/// `OTEL_SDK_DISABLED=true`.
+fn init(sdk_disabled: bool) -> (OtlpSink, Telemetry) {
     let sink = OtlpSink::start_in_background_with_store(
         "127.0.0.1:0".parse().unwrap(),
         SpanStore::discarding(),
     )
     .unwrap();
-    let config = TelemetryConfig::testing("request-bench", "0.0.0", &sink.traces_endpoint());
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        telemetry: telemetry::TelemetryArgs,
+    }
+    let endpoint = sink.traces_endpoint();
+    // Full batches (a long schedule delay) so that runs batch alike; the batch size is the
+    // crate's default unless REQUEST_BENCH_BATCH says otherwise.
+    let mut argv = vec![
+        "request-bench",
+        "--otel-exporter-otlp-traces-endpoint",
+        &endpoint,
+        "--otel-bsp-schedule-delay",
+        "60000",
+    ];
+    let batch = std::env::var("REQUEST_BENCH_BATCH").unwrap_or_default();
+    if !batch.is_empty() {
+        argv.extend(["--otel-bsp-max-export-batch-size", &batch]);
+    }
+    if sdk_disabled {
+        argv.extend(["--otel-sdk-disabled", "true"]);
+    }
+    let cli = <Cli as clap::Parser>::parse_from(argv);
+    let config = TelemetryConfig::from_args(&cli.telemetry, "request-bench", "0.0.0").unwrap();
     let telemetry = telemetry::testing::init_with_writer(&config, std::io::sink).unwrap();
     (sink, telemetry)
 }
@@ -43,6 +70,7 @@ fn init() -> (OtlpSink, Telemetry) {
 #[derive(Clone, Copy, Debug)]
 enum Variant {
     Bare,
+    Off,
     Unsampled,
     Sampled,
 }
@@ -51,6 +79,7 @@ impl Variant {
     fn parse(s: &str) -> Option<Self> {
         match s {
             "bare" => Some(Self::Bare),
+            "off" => Some(Self::Off),
             "unsampled" => Some(Self::Unsampled),
             "sampled" => Some(Self::Sampled),
             _ => None,
@@ -59,7 +88,7 @@ impl Variant {
 
     fn traceparent(self) -> Option<String> {
         match self {
-            Self::Bare => None,
+            Self::Bare | Self::Off => None,
             Self::Unsampled => Some(format!("00-{TRACE}-00f067aa0ba902b7-00")),
             Self::Sampled => Some(format!("00-{TRACE}-00f067aa0ba902b7-01")),
         }
@@ -94,7 +123,7 @@ async fn run(telemetry: &Telemetry, variant: Variant, n: u64) {
 }
 
 fn criterion_benches(c: &mut Criterion) {
-    let (_sink, telemetry) = init();
+    let (_sink, telemetry) = init(false);
     let rt = actix_web::rt::System::new();
     let mut group = c.benchmark_group("request");
     for variant in [Variant::Bare, Variant::Unsampled, Variant::Sampled] {
@@ -121,14 +150,18 @@ fn main() {
     // `REQUEST_BENCH=<variant>:<n>`: n requests, a flush, nothing else (for callgrind).
     if let Ok(spec) = std::env::var("REQUEST_BENCH") {
         let (variant, n) = spec.split_once(':').unwrap_or((&spec, "10000"));
-        let variant = Variant::parse(variant).expect("REQUEST_BENCH=bare|unsampled|sampled:<n>");
+        let variant =
+            Variant::parse(variant).expect("REQUEST_BENCH=bare|off|unsampled|sampled:<n>");
         let n: u64 = n.parse().expect("a request count");
-        let (_sink, telemetry) = init();
+        let (sink, telemetry) = init(matches!(variant, Variant::Off));
         actix_web::rt::System::new().block_on(async {
             run(&telemetry, variant, n).await;
             telemetry::testing::force_flush(&telemetry).await.unwrap();
         });
-        println!("{n} {variant:?} requests");
+        println!(
+            "{n} {variant:?} requests, {} spans received by the sink",
+            sink.store.received()
+        );
         return;
     }
     benches();

@@ -25,8 +25,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{web, Error, HttpResponse};
 use futures_util::future::{Either, LocalBoxFuture};
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::TraceContextExt;
-use tracing::field::Empty;
+use opentelemetry::trace::{Status, TraceContextExt};
+use opentelemetry::KeyValue;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -165,7 +165,6 @@ where
                     if let Some(cx) = &root_cx {
                         record_outcome(
                             cx,
-                            span,
                             method,
                             route.as_deref(),
                             status,
@@ -179,7 +178,7 @@ where
                 Err(e) => {
                     let status = e.as_response_error().status_code();
                     if let Some(cx) = &root_cx {
-                        record_outcome(cx, span, method, None, status, Some(e));
+                        record_outcome(cx, method, None, status, Some(e));
                     }
                     (None, status)
                 }
@@ -243,58 +242,69 @@ fn open_root(
                 Some(trace_id) => sampling::with_trace_id(trace_id, || span.context()),
                 None => span.context(),
             };
+            record_start(&cx, req, method);
             (span, Root::Recorded(cx))
         }
     }
 }
 
-/// Named `{method}` until the route is known: semantic conventions name a server span
-/// `{method} {route}`, or `{method}` alone when no route matched (the raw path would make every
-/// URL its own span name).
+/// The `tracing` span of every request. Its OpenTelemetry span (sampled requests only) is
+/// named and given its attributes by [`open_root`] and [`record_outcome`], directly: through
+/// `tracing` fields, each value would be formatted into a new `String` and each recorded field
+/// would cost a pass through every layer. `http.request.method` and `url.path` stay fields, so
+/// that pretty logs show them.
 fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
     tracing::info_span!(
         target: request_span::TARGET,
         request_span::NAME,
-        otel.name = method,
         otel.kind = "server",
-        otel.status_code = Empty,
         http.request.method = method,
-        http.route = Empty,
         url.path = req.path(),
-        // The TCP peer, not a `Forwarded` header a client can write: the address that really
-        // connected (behind a proxy, the proxy).
-        client.address = req.peer_addr().map(|a| tracing::field::display(a.ip())),
-        http.response.status_code = Empty,
-        error.type = Empty,
-        exception.message = Empty,
     )
 }
 
-/// The route, status and error of a sampled request on its root span. The name goes through
-/// the OpenTelemetry span itself: once a span has started, tracing-opentelemetry applies
-/// recorded attributes and status to it but no longer a recorded `otel.name`.
-fn record_outcome(
+/// The attributes a sampled request's server span gets when it starts, beside the fields of
+/// [`root_span`]: the TCP peer as `client.address` (not a `Forwarded` header a client can
+/// write: the address that really connected; behind a proxy, the proxy), and its name until
+/// the route is known, `{method}`.
+pub(crate) fn record_start(
     cx: &opentelemetry::Context,
-    span: &tracing::Span,
-    method: &str,
+    req: &ServiceRequest,
+    method: &'static str,
+) {
+    let otel_span = cx.span();
+    otel_span.update_name(method);
+    if let Some(peer) = req.peer_addr() {
+        otel_span.set_attribute(KeyValue::new("client.address", peer.ip().to_string()));
+    }
+}
+
+/// The route, status and error of a sampled request, on its server span: named
+/// `{method} {route}` (semantic conventions; `{method}` alone when no route matched, since the
+/// raw path would make every URL its own span name), `http.route`,
+/// `http.response.status_code`, and for a 5xx `error.type`, `exception.message` and status
+/// `ERROR` (a 4xx is the client's error, not the server's).
+pub(crate) fn record_outcome(
+    cx: &opentelemetry::Context,
+    method: &'static str,
     route: Option<&str>,
     status: StatusCode,
     error: Option<&Error>,
 ) {
+    let otel_span = cx.span();
     if let Some(route) = route {
-        let otel_span = cx.span();
-        if otel_span.is_recording() {
-            otel_span.update_name(format!("{method} {route}"));
-        }
-        span.record("http.route", route);
+        otel_span.update_name(format!("{method} {route}"));
+        otel_span.set_attribute(KeyValue::new("http.route", route.to_owned()));
     }
-    span.record("http.response.status_code", i64::from(status.as_u16()));
-    // Semantic conventions: a server span is an error for 5xx only; a 4xx is the client's.
+    otel_span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    ));
     if status.is_server_error() {
-        span.record("otel.status_code", "ERROR");
-        span.record("error.type", status.as_str());
+        otel_span.set_status(Status::error(""));
+        otel_span.set_attribute(KeyValue::new("error.type", status.as_str().to_owned()));
         if let Some(e) = error {
-            span.record("exception.message", tracing::field::display(e));
+            otel_span.set_attribute(KeyValue::new("exception.message", e.to_string()));
         }
     }
 }

@@ -19,11 +19,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
 use opentelemetry::trace::TraceContextExt;
-use tracing::field::Empty;
 use tracing_actix_web::{RootSpanBuilder, TracingLogger};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::http::{method_label, UNMATCHED_ROUTE};
+use crate::http::{method_label, record_outcome, record_start, UNMATCHED_ROUTE};
 use crate::metrics::{HistogramFamily, SpanIds};
 
 /// The duration histogram, for the builder's associated functions (which get no state): one
@@ -47,23 +46,18 @@ impl RootSpanBuilder for LeanRootSpan {
     fn on_request_start(req: &ServiceRequest) -> tracing::Span {
         req.extensions_mut().insert(Started(Instant::now()));
         let method = method_label(req.method());
+        // The same span as `RequestTelemetry`'s, with the same attributes set the same way.
         let span = tracing::info_span!(
             "HTTP request",
-            otel.name = method,
             otel.kind = "server",
-            otel.status_code = Empty,
             http.request.method = method,
-            http.route = Empty,
             url.path = req.path(),
-            client.address = req.peer_addr().map(|a| tracing::field::display(a.ip())),
-            http.response.status_code = Empty,
-            error.type = Empty,
-            exception.message = Empty,
         );
         let parent = opentelemetry::global::get_text_map_propagator(|p| {
             p.extract(&crate::propagation::ActixHeaders(req.headers()))
         });
         let _ = span.set_parent(parent);
+        record_start(&span.context(), req, method);
         span
     }
 
@@ -81,18 +75,11 @@ impl RootSpanBuilder for LeanRootSpan {
             }
             Err(e) => ("_OTHER", None, e.as_response_error().status_code(), None),
         };
-        if let Some(route) = &route {
-            let otel_span = cx.span();
-            if otel_span.is_recording() {
-                otel_span.update_name(format!("{method} {route}"));
-            }
-            span.record("http.route", route.as_str());
-        }
-        span.record("http.response.status_code", i64::from(status.as_u16()));
-        if status.is_server_error() {
-            span.record("otel.status_code", "ERROR");
-            span.record("error.type", status.as_str());
-        }
+        let error = match outcome {
+            Ok(res) => res.response().error(),
+            Err(e) => Some(e),
+        };
+        record_outcome(&cx, method, route.as_deref(), status, error);
         if let (Some(durations), Some(started)) = (DURATIONS.get(), started) {
             let _ = durations
                 .get(&[

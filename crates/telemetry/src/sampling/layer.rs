@@ -61,7 +61,8 @@ pub(crate) fn not_recorded_context(span: &tracing::Span) -> Option<Context> {
 }
 
 /// Wraps the OpenTelemetry layer: spans marked [`NotRecorded`] (an unsampled request's root and
-/// everything below it) never reach it; every other span does, unchanged.
+/// everything below it) are never created in it, so it keeps no data for them; every other span
+/// reaches it unchanged.
 pub(crate) struct OnlySampled<L> {
     inner: L,
 }
@@ -122,22 +123,26 @@ where
         }
     }
 
+    // Checked: the OpenTelemetry layer formats the values before it looks for its data.
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
         if recorded(id, &ctx) {
             self.inner.on_record(id, values, ctx);
         }
     }
 
+    // Forwarded unchecked, like `on_enter`, `on_exit` and `on_close` below: for a span it never
+    // saw, the OpenTelemetry layer finds no data of its own in the span's extensions and stops
+    // there, a lookup this layer would otherwise make first for every span, sampled or not.
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
-        if recorded(id, &ctx) && recorded(follows, &ctx) {
-            self.inner.on_follows_from(id, follows, ctx);
-        }
+        self.inner.on_follows_from(id, follows, ctx);
     }
 
     fn event_enabled(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) -> bool {
         self.inner.event_enabled(event, ctx)
     }
 
+    // Checked, for the same reason as `on_record`: the event is built before the data is looked
+    // up.
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
         let in_unrecorded = match event.parent() {
             Some(parent) => !recorded(parent, &ctx),
@@ -152,21 +157,15 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        if recorded(id, &ctx) {
-            self.inner.on_enter(id, ctx);
-        }
+        self.inner.on_enter(id, ctx);
     }
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        if recorded(id, &ctx) {
-            self.inner.on_exit(id, ctx);
-        }
+        self.inner.on_exit(id, ctx);
     }
 
     fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
-        if recorded(&id, &ctx) {
-            self.inner.on_close(id, ctx);
-        }
+        self.inner.on_close(id, ctx);
     }
 
     fn on_id_change(&self, old: &Id, new: &Id, ctx: LayerContext<'_, S>) {
