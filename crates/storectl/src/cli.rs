@@ -21,6 +21,17 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses a command line (the program name first), for callers without clap in scope.
+    pub fn from_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Traffic(TrafficArgs),
@@ -225,9 +236,10 @@ pub struct ExemplarsArgs {
 ///   8. sampler: OTEL_SDK_DISABLED / OTEL_TRACES_SAMPLER(_ARG) do not starve exemplars
 ///   9. grafana: the Prometheus data source links the exemplar label to a Tempo data source
 ///
-/// The services do not report their sampler, so link 8 reads --sampler / --sampler-arg, or
-/// this shell's OTEL_* variables (what `cargo xtask up` passes on when started from it), and
-/// says which it read. Exit status 1 when a link is broken.
+/// The services do not report their sampler, so link 8 reads --sampler / --sampler-arg when
+/// given (and then nothing else), or else this shell's OTEL_SDK_DISABLED and
+/// OTEL_TRACES_SAMPLER(_ARG) (what `cargo xtask up` passes on when started from it), and says
+/// which it read. Exit status 1 when a link is broken.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DoctorArgs {
@@ -245,12 +257,12 @@ pub struct DoctorArgs {
     #[arg(long, default_value = "15m", value_parser = parse_since)]
     pub since: Duration,
 
-    /// The services' OTEL_TRACES_SAMPLER (default: this shell's variable).
+    /// The services' OTEL_TRACES_SAMPLER; when given, this shell's OTEL_* variables are not read.
     #[arg(long)]
     pub sampler: Option<String>,
 
-    /// The services' OTEL_TRACES_SAMPLER_ARG (default: this shell's variable).
-    #[arg(long)]
+    /// The services' OTEL_TRACES_SAMPLER_ARG (with --sampler).
+    #[arg(long, requires = "sampler")]
     pub sampler_arg: Option<String>,
 
     /// Grafana's data-source provisioning file to check.

@@ -520,15 +520,22 @@ pub(super) async fn exemplar_trace(backend: &TraceBackend, exemplars: &[Exemplar
 
 /// Link 8: The sampler does not starve exemplars.
 ///
-/// The services do not report their sampler, so this reads the value given, or this shell's
-/// environment, and says which.
+/// The services do not report their sampler, so this reads the values given (`--sampler`, and
+/// then nothing else), or else this shell's environment, and says which.
 pub(super) fn sampler(
     flag: Option<String>,
     flag_arg: Option<String>,
     environment: impl Fn(&str) -> Option<String>,
     seen: &Seen,
 ) -> Check {
-    let env = |key: &str| environment(key).filter(|v| !v.trim().is_empty());
+    let given = flag.is_some();
+    let env = |key: &str| {
+        if given {
+            None
+        } else {
+            environment(key).filter(|v| !v.trim().is_empty())
+        }
+    };
     let (sampler, source) = match flag {
         Some(s) => (Some(s), "--sampler"),
         None => match env("OTEL_TRACES_SAMPLER") {
@@ -536,7 +543,11 @@ pub(super) fn sampler(
             None => (None, "OTEL_TRACES_SAMPLER unset in this shell"),
         },
     };
-    let arg = flag_arg.or_else(|| env("OTEL_TRACES_SAMPLER_ARG"));
+    let arg = if given {
+        flag_arg
+    } else {
+        env("OTEL_TRACES_SAMPLER_ARG")
+    };
     let evidence = if seen.starved() {
         " The services' /metrics agree: requests timed, no exemplar."
     } else {
@@ -707,6 +718,11 @@ mod tests {
         );
         let disabled = |key: &str| (key == "OTEL_SDK_DISABLED").then(|| "true".to_owned());
         assert_eq!(sampler(None, None, disabled, &seen).status, Status::Fail);
+        assert_eq!(
+            sampler(Some("always_on".into()), None, disabled, &seen).status,
+            Status::Ok,
+            "--sampler describes the services; this shell is not read"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! The planner alone owns the random generator and is called in order by the dispatcher, so one
 //! seed gives one sequence of requests. Only the order ids a lookup picks depend on which
-//! checkouts have answered by then.
+//! checkouts have answered by then, and every checkout gets a fresh `Idempotency-Key` whatever
+//! the seed: the store remembers keys for a day, so a rerun replaying them would be answered
+//! from memory (same body) or refused with 422 (another body) instead of placing orders.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -42,6 +44,9 @@ const SMALL_ORDER_CENTS: i64 = 500;
 /// `bulk_quantity` fires at SUSPICIOUS_BULK_QUANTITY units (100 by default); the order API
 /// takes at most 1000 per line.
 const BULK_UNITS: std::ops::RangeInclusive<u32> = 150..=300;
+/// A bulk basket stays under `high_amount` (SUSPICIOUS_HIGH_AMOUNT_USD, 5000 USD), so the
+/// scenario raises the one rule it is about.
+const BULK_MAX_TOTAL_CENTS: i64 = 500_000;
 /// Most catalog pages read to build the product list.
 const MAX_PAGES: usize = 10;
 
@@ -133,7 +138,7 @@ pub struct Planner {
     products: Vec<Product>,
     /// Indices of products cheap enough for a card tester's basket.
     small: Vec<usize>,
-    /// Indices of the cheaper half, for bulk baskets that stay under `high_amount`.
+    /// Indices of products cheap enough for a bulk basket under `high_amount`.
     cheap: Vec<usize>,
     placed: PlacedOrders,
 }
@@ -147,7 +152,15 @@ impl Planner {
             .copied()
             .filter(|i| products[*i].price_cents <= SMALL_ORDER_CENTS)
             .collect();
-        let cheap = by_price[..by_price.len().div_ceil(2)].to_vec();
+        let max_unit = BULK_MAX_TOTAL_CENTS / i64::from(*BULK_UNITS.end());
+        let mut cheap: Vec<usize> = by_price
+            .iter()
+            .copied()
+            .filter(|i| products[*i].price_cents < max_unit)
+            .collect();
+        if cheap.is_empty() {
+            cheap = by_price.iter().copied().take(1).collect();
+        }
         Planner {
             rng: StdRng::seed_from_u64(seed),
             mix,
@@ -212,12 +225,10 @@ impl Planner {
                 ("US", "card", vec![self.line(i, 1)])
             }
         };
-        let key: [u8; 16] = self.rng.random();
         Request::Checkout {
             body: json!({ "country": country, "payment_method": method, "items": items }),
-            idempotency_key: uuid::Builder::from_random_bytes(key)
-                .into_uuid()
-                .to_string(),
+            // Not from the seeded generator: see the module documentation.
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
         }
     }
 
@@ -327,13 +338,42 @@ mod tests {
     };
 
     #[test]
-    fn a_seed_gives_the_same_sequence() {
+    fn a_seed_gives_the_same_sequence_with_fresh_idempotency_keys() {
         let draw = |seed| {
             let mut p = planner(seed, SHOPPERS);
             (0..50).map(|_| p.next_request()).collect::<Vec<_>>()
         };
-        assert_eq!(draw(7), draw(7));
-        assert_ne!(draw(7), draw(8));
+        let without_keys = |requests: Vec<Request>| {
+            requests
+                .into_iter()
+                .map(|r| match r {
+                    Request::Checkout { body, .. } => Request::Checkout {
+                        body,
+                        idempotency_key: String::new(),
+                    },
+                    other => other,
+                })
+                .collect::<Vec<_>>()
+        };
+        let (first, again) = (draw(7), draw(7));
+        let keys = |requests: &[Request]| {
+            requests
+                .iter()
+                .filter_map(|r| match r {
+                    Request::Checkout {
+                        idempotency_key, ..
+                    } => Some(idempotency_key.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(!keys(&first).is_empty());
+        assert!(
+            keys(&first).iter().all(|k| !keys(&again).contains(k)),
+            "a rerun must not replay keys"
+        );
+        assert_eq!(without_keys(first), without_keys(again));
+        assert_ne!(without_keys(draw(7)), without_keys(draw(8)));
     }
 
     #[test]
@@ -399,12 +439,20 @@ mod tests {
                 basket: Basket::SomeBulk { one_in: 3 },
             },
         );
+        let prices: BTreeMap<&str, u64> = [("p-1", 299), ("p-2", 1_299), ("p-4", 349)].into();
         let bulk = (0..300)
             .filter(|_| {
                 let Request::Checkout { body, .. } = p.next_request() else {
                     return false;
                 };
-                body["items"][0]["quantity"].as_u64().unwrap() >= 150
+                let line = &body["items"][0];
+                let units = line["quantity"].as_u64().unwrap();
+                if units < 150 {
+                    return false;
+                }
+                let price = prices[line["product_id"].as_str().unwrap()];
+                assert!(units * price < 500_000, "under high_amount: {line}");
+                true
             })
             .count();
         assert!((70..130).contains(&bulk), "{bulk} of 300");
