@@ -144,7 +144,16 @@ pub struct Planner {
 }
 
 impl Planner {
-    pub fn new(seed: u64, mix: Mix, products: Vec<Product>, placed: PlacedOrders) -> Planner {
+    /// `None` without products: there would be nothing to browse or buy.
+    pub fn new(
+        seed: u64,
+        mix: Mix,
+        products: Vec<Product>,
+        placed: PlacedOrders,
+    ) -> Option<Planner> {
+        if products.is_empty() {
+            return None;
+        }
         let mut by_price: Vec<usize> = (0..products.len()).collect();
         by_price.sort_by_key(|i| products[*i].price_cents);
         let small: Vec<usize> = by_price
@@ -161,7 +170,7 @@ impl Planner {
         if cheap.is_empty() {
             cheap = by_price.iter().copied().take(1).collect();
         }
-        Planner {
+        Some(Planner {
             rng: StdRng::seed_from_u64(seed),
             mix,
             products,
@@ -174,7 +183,7 @@ impl Planner {
             },
             cheap,
             placed,
-        }
+        })
     }
 
     pub fn next_request(&mut self) -> Request {
@@ -326,7 +335,7 @@ mod tests {
     }
 
     fn planner(seed: u64, mix: Mix) -> Planner {
-        Planner::new(seed, mix, products(), PlacedOrders::default())
+        Planner::new(seed, mix, products(), PlacedOrders::default()).unwrap()
     }
 
     const SHOPPERS: Mix = Mix {
@@ -374,6 +383,11 @@ mod tests {
         );
         assert_eq!(without_keys(first), without_keys(again));
         assert_ne!(without_keys(draw(7)), without_keys(draw(8)));
+    }
+
+    #[test]
+    fn no_products_no_planner() {
+        assert!(Planner::new(1, SHOPPERS, Vec::new(), PlacedOrders::default()).is_none());
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub use faults::{FaultApi, Faults, FaultsPatch};
 pub use report::{FaultsReport, Report};
 pub use scenario::{Plan, Scenario};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::Http;
 use drive::{drive, Pace};
 use mix::{fetch_products, PlacedOrders, Planner};
@@ -65,6 +65,13 @@ pub struct TrafficConfig {
 pub async fn run(config: &TrafficConfig, shutdown: impl Future<Output = ()>) -> Result<Report> {
     let http = Http::new(REQUEST_TIMEOUT)?;
     let products = fetch_products(&http, &config.catalog).await?;
+    let placed = PlacedOrders::default();
+    let Some(mut planner) = Planner::new(config.seed, config.plan.mix, products, placed.clone())
+    else {
+        return Err(Error::EmptyCatalog {
+            url: config.catalog.to_string(),
+        });
+    };
     let before = Counters::scrape(&http, &config.order).await;
 
     let fault_api = FaultApi::new(http.clone(), &config.gateway, &config.admin_token);
@@ -75,8 +82,6 @@ pub async fn run(config: &TrafficConfig, shutdown: impl Future<Output = ()>) -> 
         faults = Some((patch, saved));
     }
 
-    let placed = PlacedOrders::default();
-    let mut planner = Planner::new(config.seed, config.plan.mix, products, placed.clone());
     let target = Target {
         http: http.clone(),
         order: config.order.clone(),

@@ -9,7 +9,7 @@ use super::counters::Counters;
 use super::drive::{Driven, Stop};
 use super::faults::FaultsPatch;
 use super::scenario::Scenario;
-use super::stats::{Percentiles, Seen};
+use super::stats::{writes_an_order, Percentiles, Seen};
 use super::TrafficConfig;
 
 /// What the run set on the gateway and whether it was put back.
@@ -220,10 +220,14 @@ fn ms(value: f64) -> String {
     }
 }
 
+/// Checkout outcomes; those that write no order say so.
 fn counts(map: &BTreeMap<&'static str, u64>) -> String {
     or_none(
         map.iter()
-            .map(|(k, n)| format!("{k}: {n}"))
+            .map(|(k, n)| match writes_an_order(k) {
+                Some(false) => format!("{k}: {n} (no order)"),
+                _ => format!("{k}: {n}"),
+            })
             .collect::<Vec<_>>()
             .join("  "),
     )

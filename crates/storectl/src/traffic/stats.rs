@@ -75,7 +75,8 @@ pub struct Seen {
     pub by_request: Vec<KindStats>,
     /// HTTP status → count.
     pub status_codes: BTreeMap<u16, u64>,
-    /// Checkout answers by what they mean for the order (the DESIGN table of outcomes).
+    /// Checkout answers by what they mean for the order (DESIGN: outcomes); see
+    /// [`writes_an_order`].
     pub checkouts: BTreeMap<&'static str, u64>,
     pub too_many_requests: u64,
     /// 429s that carried Retry-After, RateLimit and RateLimit-Policy.
@@ -155,11 +156,21 @@ fn checkout_outcome(status: Option<u16>) -> &'static str {
         Some(402) => "declined",
         Some(502) => "payment_failed",
         Some(504) => "payment_unknown",
-        Some(503) => "catalog_unavailable (no order)",
-        Some(429) => "rate_limited (no order)",
-        Some(s) if (400..500).contains(&s) => "refused (no order)",
+        Some(503) => "catalog_unavailable",
+        Some(429) => "rate_limited",
+        Some(s) if (400..500).contains(&s) => "refused",
         Some(_) => "other",
-        None => "no answer",
+        None => "no_answer",
+    }
+}
+
+/// Whether a checkout outcome leaves an order row (the four order statuses do; a refusal, an
+/// unavailable catalog or a rate limit write nothing; without an answer, nobody can tell).
+pub fn writes_an_order(outcome: &str) -> Option<bool> {
+    match outcome {
+        "paid" | "declined" | "payment_failed" | "payment_unknown" => Some(true),
+        "catalog_unavailable" | "rate_limited" | "refused" => Some(false),
+        _ => None,
     }
 }
 
@@ -206,7 +217,9 @@ mod tests {
         assert_eq!(seen.status_codes[&429], 1);
         assert_eq!(seen.checkouts["paid"], 1);
         assert_eq!(seen.checkouts["declined"], 1);
-        assert_eq!(seen.checkouts["no answer"], 1);
+        assert_eq!(seen.checkouts["no_answer"], 1);
+        assert_eq!(writes_an_order("declined"), Some(true));
+        assert_eq!(writes_an_order("rate_limited"), Some(false));
         assert_eq!(seen.too_many_with_rate_limit_headers, 1);
         let checkout = seen
             .by_request
