@@ -30,6 +30,7 @@ const KEY_ATTRIBUTES: &[&str] = &[
     "server.address",
     "db.system",
     "db.system.name",
+    "db.operation",
     "db.operation.name",
     "payment.method",
     "gateway.delay_ms",
