@@ -1,8 +1,8 @@
 //! `storectl doctor`: the "No exemplars appearing?" checklist as a command.
 //!
-//! The chain from a request to a clickable exemplar has nine links ([`links`]); each is checked
-//! against the running system and reported `ok`, `warn`, `FAIL` or `skip` (its prerequisite
-//! failed, so its answer would mean nothing). The first `FAIL` is *the* broken link: the report
+//! The chain from a request to a clickable exemplar has nine links (module `links`); each is
+//! checked against the running system and reported `ok`, `warn`, `FAIL` or `skip` (its
+//! prerequisite failed, so its answer would mean nothing). The first `FAIL` is *the* broken link: the report
 //! names it with its fix, and the command exits 1.
 
 mod links;

@@ -94,7 +94,7 @@ pub fn render(trace: &Trace, analysis: &Analysis, exemplar_span: Option<&str>) -
     out
 }
 
-/// `key=value` for the span's key attributes, at most [`MAX_ATTRIBUTES`].
+/// `key=value` for the span's key attributes, five at most.
 pub fn key_attributes(span: &Span) -> Vec<String> {
     let preferred = KEY_ATTRIBUTES
         .iter()

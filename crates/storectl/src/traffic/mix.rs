@@ -282,7 +282,7 @@ fn weighted<'a, T>(rng: &mut StdRng, choices: &'a [(T, u32)]) -> &'a T {
     &choices[0].0
 }
 
-/// The catalog's products (at most [`MAX_PAGES`] pages of 100).
+/// The catalog's products (at most ten pages of 100).
 pub async fn fetch_products(http: &Http, catalog: &Url) -> Result<Vec<Product>> {
     #[derive(Deserialize)]
     struct Page {
