@@ -456,47 +456,39 @@ pub(super) async fn trace_backend(backend: &TraceBackend) -> Check {
     }
 }
 
-/// How many of the newest exemplars to try: the very newest may not be flushed yet.
-const NEWEST: usize = 5;
+/// How many recent exemplars to try.
+const TRIES: usize = 5;
+/// Exemplars at least this old are tried first: their spans have had time to leave their
+/// services' export batches (OTEL_BSP_SCHEDULE_DELAY is 5 s by default), so a partial trace
+/// means something.
+const SETTLED: f64 = 15.0;
 
-/// Link 7: A recent exemplar's trace is in the backend.
+/// Link 7: A recent exemplar's trace is in the backend, with the exemplar's span.
 pub(super) async fn exemplar_trace(backend: &TraceBackend, exemplars: &[Exemplar]) -> Check {
-    let mut newest: Vec<&Exemplar> = exemplars.iter().collect();
-    newest.sort_by(|a, b| b.timestamp.total_cmp(&a.timestamp));
+    let settled_before = unix_now() - SETTLED;
+    let mut candidates: Vec<&Exemplar> = exemplars.iter().collect();
+    // Settled ones first, newest first within each group.
+    candidates.sort_by(|a, b| {
+        let settled = |e: &Exemplar| e.timestamp <= settled_before;
+        settled(b)
+            .cmp(&settled(a))
+            .then(b.timestamp.total_cmp(&a.timestamp))
+    });
     let mut tried = Vec::new();
-    for exemplar in newest.into_iter().take(NEWEST) {
+    let mut partial = None;
+    for exemplar in candidates {
         let Some(id) = &exemplar.trace_id else {
             continue;
         };
         if tried.contains(&id) {
             continue;
         }
+        if tried.len() == TRIES {
+            break;
+        }
         tried.push(id);
-        match backend.fetch(id).await {
-            Ok(Lookup::Found { trace, .. }) => {
-                let mut services: Vec<&str> =
-                    trace.spans.iter().map(|s| s.service.as_str()).collect();
-                services.sort_unstable();
-                services.dedup();
-                let has_span = exemplar
-                    .span_id
-                    .as_ref()
-                    .is_none_or(|s| trace.spans.iter().any(|span| &span.span_id == s));
-                let detail = format!(
-                    "trace {id}: {} spans from {}",
-                    trace.spans.len(),
-                    services.join(", ")
-                );
-                return if has_span {
-                    Check::ok(EXEMPLAR_TRACE, detail)
-                } else {
-                    Check::warn(
-                        EXEMPLAR_TRACE,
-                        format!("{detail}, but not the exemplar's span"),
-                        "the span may still be in its service's export batch; run doctor again",
-                    )
-                };
-            }
+        let trace = match backend.fetch(id).await {
+            Ok(Lookup::Found { trace, .. }) => trace,
             Ok(Lookup::NotFound) => continue,
             Err(err) => {
                 return Check::fail(
@@ -505,12 +497,36 @@ pub(super) async fn exemplar_trace(backend: &TraceBackend, exemplars: &[Exemplar
                     "check the trace backend's log",
                 )
             }
+        };
+        let mut services: Vec<&str> = trace.spans.iter().map(|s| s.service.as_str()).collect();
+        services.sort_unstable();
+        services.dedup();
+        let detail = format!(
+            "trace {id}: {} spans from {}",
+            trace.spans.len(),
+            services.join(", ")
+        );
+        let has_span = exemplar
+            .span_id
+            .as_ref()
+            .is_none_or(|s| trace.spans.iter().any(|span| &span.span_id == s));
+        if has_span {
+            return Check::ok(EXEMPLAR_TRACE, detail);
         }
+        partial.get_or_insert(detail);
+    }
+    if let Some(detail) = partial {
+        return Check::warn(
+            EXEMPLAR_TRACE,
+            format!("{detail}, but not the exemplar's span"),
+            "the span may still be in its service's export batch (run doctor again), or its \
+             service exports elsewhere (OTEL_EXPORTER_OTLP_ENDPOINT)",
+        );
     }
     Check::fail(
         EXEMPLAR_TRACE,
         format!(
-            "none of the {} newest exemplars' traces is in {}",
+            "none of {} recent exemplars' traces is in {}",
             tried.len(),
             backend.base()
         ),
