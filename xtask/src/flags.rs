@@ -19,6 +19,9 @@ pub(crate) enum XtaskCmd {
     Up(Up),
     Down(Down),
     Bench(Bench),
+    Traffic(Traffic),
+    Exemplars(Exemplars),
+    Doctor(Doctor),
 }
 
 /// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, the
@@ -135,6 +138,61 @@ pub(crate) struct Bench {
     pub(crate) micro_only: bool,
 }
 
+/// Generate traffic and incidents against the store: `storectl traffic` (crates/storectl).
+///
+/// Builds and runs `cargo run -q --release -p storectl -- traffic ARGS…`; every argument,
+/// `--help` included, is storectl's. E.g.:
+///   cargo xtask traffic                                     # a minute of browse + checkout
+///   cargo xtask traffic --scenario slow-payments --duration 60s
+///   cargo xtask traffic --help                              # every scenario and option
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, disable_help_flag = true)]
+pub(crate) struct Traffic {
+    /// Arguments of `storectl traffic`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
+/// From a latency spike to its traces: `storectl exemplars` (crates/storectl).
+///
+/// Builds and runs `cargo run -q --release -p storectl -- exemplars ARGS…`; every argument,
+/// `--help` included, is storectl's. E.g.:
+///   cargo xtask exemplars --slowest 3
+///   cargo xtask exemplars --label payment_method=card --since 5m --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, disable_help_flag = true)]
+pub(crate) struct Exemplars {
+    /// Arguments of `storectl exemplars`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
+/// Check the exemplar chain link by link: `storectl doctor` (crates/storectl).
+///
+/// Builds and runs `cargo run -q --release -p storectl -- doctor ARGS…`; every argument,
+/// `--help` included, is storectl's. Exits 1 when a link is broken. E.g.:
+///   cargo xtask doctor
+///   cargo xtask doctor --trace-url http://localhost:3200     # the compose stack's Tempo
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, disable_help_flag = true)]
+pub(crate) struct Doctor {
+    /// Arguments of `storectl doctor`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -173,6 +231,34 @@ mod tests {
         };
         assert!(bench.quick && !bench.micro_only);
         assert_eq!(bench.rounds, Some(6));
+    }
+
+    #[test]
+    fn storectl_commands_pass_every_argument_through() {
+        let flags = Xtask::try_parse_from([
+            "cargo xtask",
+            "traffic",
+            "--scenario",
+            "slow-payments",
+            "--help",
+        ])
+        .unwrap();
+        let XtaskCmd::Traffic(traffic) = flags.subcommand else {
+            panic!("expected traffic")
+        };
+        assert_eq!(traffic.args, ["--scenario", "slow-payments", "--help"]);
+
+        let flags = Xtask::try_parse_from(["cargo xtask", "doctor"]).unwrap();
+        let XtaskCmd::Doctor(doctor) = flags.subcommand else {
+            panic!("expected doctor")
+        };
+        assert!(doctor.args.is_empty());
+
+        let flags = Xtask::try_parse_from(["cargo xtask", "exemplars", "-l", "a=b"]).unwrap();
+        let XtaskCmd::Exemplars(exemplars) = flags.subcommand else {
+            panic!("expected exemplars")
+        };
+        assert_eq!(exemplars.args, ["-l", "a=b"]);
     }
 
     #[test]

@@ -71,7 +71,10 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     eprintln!("  trace browser     {base}/");
-    eprintln!("  JSON API          {base}/api/traces  {base}/api/traces/{{trace_id}}");
+    eprintln!("  JSON API          {base}/api/traces  (trace by id, as Tempo answers it:)");
+    eprintln!(
+        "                    {base}/api/traces/{{trace_id}}  {base}/api/v2/traces/{{trace_id}}"
+    );
     eprintln!("  health            {base}/healthz");
     if cli.discard {
         eprintln!("  discarding every span (--discard): counted, not kept; Ctrl-C to stop");
