@@ -19,6 +19,7 @@ pub(crate) enum XtaskCmd {
     Up(Up),
     Down(Down),
     Bench(Bench),
+    Docs(Docs),
 }
 
 /// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, the
@@ -135,6 +136,21 @@ pub(crate) struct Bench {
     pub(crate) micro_only: bool,
 }
 
+/// Write the reference pages generated from the code: docs/reference/CONFIGURATION.md (every
+/// flag and variable of every service and tool, from their clap definitions) and
+/// docs/reference/METRICS.md (every metric the services register, from their registries).
+///
+/// Runs `cargo run -q -p docgen` (which builds the services as libraries), so the pages follow
+/// the code as it is checked out; sorted, no timestamps. `cargo xtask test` fails while the
+/// committed pages differ from what this writes.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Docs {
+    /// Write nothing; fail if a committed page differs from what would be written.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -173,6 +189,15 @@ mod tests {
         };
         assert!(bench.quick && !bench.micro_only);
         assert_eq!(bench.rounds, Some(6));
+    }
+
+    #[test]
+    fn docs_flags() {
+        let flags = Xtask::try_parse_from(["cargo xtask", "docs", "--check"]).unwrap();
+        let XtaskCmd::Docs(docs) = flags.subcommand else {
+            panic!("expected docs")
+        };
+        assert!(docs.check);
     }
 
     #[test]

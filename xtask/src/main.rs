@@ -14,6 +14,8 @@
 //! - `cargo xtask down` ([`down`]): stops what `up` started.
 //! - `cargo xtask bench` ([`bench`]): telemetry overhead figures (criterion + `wrk`), see
 //!   docs/BENCHMARKS.md.
+//! - `cargo xtask docs` ([`docs`]): the reference pages generated from the code
+//!   (docs/reference/), written by the `docgen` crate.
 //!
 //! Helpers: [`stack`] (what `up`'s local stack is made of, where its logs and pid files live).
 //! Starting, health-checking, logging and stopping processes is the `devstack` crate's job, shared
@@ -26,6 +28,7 @@
 
 mod bench;
 mod checks;
+mod docs;
 mod down;
 mod flags;
 mod stack;
@@ -67,6 +70,7 @@ fn run(flags: flags::Xtask) -> Result<()> {
         flags::XtaskCmd::Up(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Down(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Bench(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Docs(cmd) => cmd.run(&sh),
     }
 }
 
