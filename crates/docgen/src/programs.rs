@@ -8,8 +8,8 @@ use clap::{Arg, ArgAction, Command, CommandFactory};
 /// dependency graph must stay tiny (no workspace crate but devstack), so it cannot hand its
 /// command line to a library; `flags.rs` needs nothing but clap, so it is compiled here a
 /// second time.
+#[allow(dead_code)] // xtask reads the fields; here only the definitions matter
 #[path = "../../../xtask/src/flags.rs"]
-#[allow(dead_code)]
 mod xtask_flags;
 
 /// What a program is for the reader.
