@@ -22,6 +22,7 @@ pub(crate) enum XtaskCmd {
     Traffic(Traffic),
     Exemplars(Exemplars),
     Doctor(Doctor),
+    Docs(Docs),
 }
 
 /// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, the
@@ -193,6 +194,21 @@ pub(crate) struct Doctor {
     pub(crate) args: Vec<String>,
 }
 
+/// Write the reference pages generated from the code: docs/reference/CONFIGURATION.md (every
+/// flag and variable of every service and tool, from their clap definitions) and
+/// docs/reference/METRICS.md (every metric the services register, from their registries).
+///
+/// Runs `cargo run -q -p docgen` (which builds the services as libraries), so the pages follow
+/// the code as it is checked out; sorted, no timestamps. `cargo xtask test` fails while the
+/// committed pages differ from what this writes.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Docs {
+    /// Write nothing; fail if a committed page differs from what would be written.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -259,6 +275,15 @@ mod tests {
             panic!("expected exemplars")
         };
         assert_eq!(exemplars.args, ["-l", "a=b"]);
+    }
+
+    #[test]
+    fn docs_flags() {
+        let flags = Xtask::try_parse_from(["cargo xtask", "docs", "--check"]).unwrap();
+        let XtaskCmd::Docs(docs) = flags.subcommand else {
+            panic!("expected docs")
+        };
+        assert!(docs.check);
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //!   docs/BENCHMARKS.md.
 //! - `cargo xtask traffic | exemplars | doctor` ([`storectl`]): the incident loop; they build
 //!   and run `storectl` (crates/storectl), which needs the HTTP client xtask does without.
+//! - `cargo xtask docs` ([`docs`]): the reference pages generated from the code
+//!   (docs/reference/), written by the `docgen` crate.
 //!
 //! Helpers: [`stack`] (what `up`'s local stack is made of, where its logs and pid files live).
 //! Starting, health-checking, logging and stopping processes is the `devstack` crate's job, shared
@@ -28,6 +30,7 @@
 
 mod bench;
 mod checks;
+mod docs;
 mod down;
 mod flags;
 mod stack;
@@ -75,6 +78,7 @@ fn run(flags: flags::Xtask) -> Result<ExitCode> {
         flags::XtaskCmd::Traffic(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Exemplars(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Doctor(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Docs(cmd) => done(cmd.run(&sh)),
     }
 }
 

@@ -32,6 +32,7 @@
 //! | `GET /healthz` | 200 `ok` |
 //!
 //! # Layout
+//! - [`cli`]: [`Cli`], the binary's flags (each also a variable).
 //! - [`span`]: [`StoredSpan`] / [`StoredEvent`], the owned decoded form (serde both ways).
 //! - [`decode`]: OTLP protobuf → [`StoredSpan`]; the only module that knows the wire types.
 //! - [`store`]: [`SpanStore`], the bounded, shared, queryable in-memory store.
@@ -45,6 +46,7 @@
 //! **Invariant:** this crate depends on no other workspace crate (in particular not on
 //! `telemetry`), so the telemetry crate's own tests can use it without a cycle.
 
+pub mod cli;
 pub mod decode;
 pub mod grpc;
 pub mod ingest;
@@ -56,6 +58,7 @@ pub mod summary;
 pub mod tempo;
 pub mod waterfall;
 
+pub use cli::Cli;
 pub use grpc::GrpcReceiver;
 pub use server::OtlpSink;
 pub use span::{StoredEvent, StoredSpan};

@@ -59,7 +59,10 @@ pub use error::Error;
 pub use handle::Telemetry;
 pub use http::{MetricsEndpoint, RequestTelemetry};
 pub use init::init;
-pub use metrics::{Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, SpanIds};
+pub use metrics::{
+    Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, MetricDescription,
+    MetricKind, SpanIds,
+};
 
 // Callers use these re-exports so that the whole workspace shares exactly one version of each.
 pub use opentelemetry;

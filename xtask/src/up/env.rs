@@ -4,7 +4,7 @@
 
 use devstack::services::{self, Addresses};
 
-use super::{DEFAULT_API_KEYS, DEV_ADMIN_TOKEN};
+use super::DEFAULT_API_KEYS;
 use crate::stack::{Service, CATALOG, GATEWAY, ORDER, OTLP_SINK, START_ORDER};
 
 /// How `up` sets a variable for a process.
@@ -47,7 +47,7 @@ pub(super) fn service_env(service: Service) -> Vec<(&'static str, String, Policy
     vars.push(("LOG_FORMAT", "json".to_owned(), Default));
     vars.push(("RUST_LOG", "info".to_owned(), Default));
     if service == GATEWAY {
-        vars.push(("ADMIN_TOKEN", DEV_ADMIN_TOKEN.to_owned(), Default));
+        vars.push(("ADMIN_TOKEN", services::DEV_ADMIN_TOKEN.to_owned(), Default));
         vars.push(("GATEWAY_LATENCY_SCALE", "1.0".to_owned(), Default));
     }
     if service == ORDER {

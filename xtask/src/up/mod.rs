@@ -20,10 +20,7 @@ use crate::flags;
 use crate::stack::{self, Service, COMPOSE_FILE};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const DEFAULT_API_KEYS: &str = "demo:demo-key";
-/// The payment gateway's fault-API token on `up`'s stack (infra/compose.yaml uses the same), and
-/// `cargo xtask traffic`'s default, so incident scenarios work on a fresh `up`.
-const DEV_ADMIN_TOKEN: &str = "dev-admin-token";
+const DEFAULT_API_KEYS: &str = devstack::services::DEV_API_KEYS;
 
 impl flags::Up {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {

@@ -123,7 +123,7 @@ pub(super) fn run(_sh: &Shell, release: bool, detach: bool) -> Result<()> {
 fn admin_token_shown(user_env: &dyn Fn(&str) -> Option<String>) -> String {
     match user_env("ADMIN_TOKEN") {
         Some(_) => "$ADMIN_TOKEN".to_owned(),
-        None => super::DEV_ADMIN_TOKEN.to_owned(),
+        None => devstack::services::DEV_ADMIN_TOKEN.to_owned(),
     }
 }
 
