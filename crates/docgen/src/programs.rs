@@ -67,6 +67,12 @@ pub fn all() -> Vec<Program> {
         program(Kind::Service, payment_gateway::config::Cli::command()),
         program(Kind::Tool, otlp_sink::Cli::command()),
     ];
+    let storectl = storectl::cli::Cli::command();
+    for sub in storectl.get_subcommands() {
+        let mut p = program(Kind::Tool, sub.clone());
+        p.name = format!("{} {}", storectl.get_name(), sub.get_name());
+        programs.push(p);
+    }
     let xtask = xtask_flags::Xtask::command();
     let xtask_name = xtask.get_name().to_owned();
     for sub in xtask.get_subcommands() {
@@ -80,11 +86,16 @@ pub fn all() -> Vec<Program> {
 
 /// `cargo xtask`'s subcommands with their long flags (`--quick`), for checking commands named
 /// in the docs.
+///
+/// `cargo xtask traffic | exemplars | doctor` hand every argument to the `storectl` subcommand
+/// of the same name, so their flags are storectl's.
 pub fn xtask_subcommands() -> Vec<(String, Vec<String>)> {
+    let storectl = storectl::cli::Cli::command();
     xtask_flags::Xtask::command()
         .get_subcommands()
         .map(|sub| {
-            let flags = sub
+            let definition = storectl.find_subcommand(sub.get_name()).unwrap_or(sub);
+            let flags = definition
                 .get_arguments()
                 .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
                 .chain(["--help".to_owned()])

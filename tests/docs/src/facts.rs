@@ -57,6 +57,8 @@ pub const TOOL_ENDPOINTS: &[(u16, &[&str])] = &[
             "/api/v1/rules",
             "/api/v1/alerts",
             "/api/v1/status/config",
+            "/api/v1/status/flags",
+            "/api/v1/status/buildinfo",
             "/api/v1/write",
         ],
     ),
