@@ -355,9 +355,14 @@ async fn an_order_total_over_the_chargeable_limit_is_422_and_writes_nothing() {
     );
     app.assert_nothing_happened().await;
     let metrics = app.metrics_text().await;
+    let orders = lines_starting(&metrics, "webstore_orders_total{");
     assert!(
-        lines_starting(&metrics, "webstore_orders_total{").is_empty(),
-        "no order counted: {metrics}"
+        !orders.is_empty(),
+        "the series exist from the start: {metrics}"
+    );
+    assert!(
+        orders.iter().all(|l| l.ends_with(" 0")),
+        "no order counted: {orders:?}"
     );
 }
 

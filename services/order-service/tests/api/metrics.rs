@@ -128,3 +128,42 @@ async fn metrics_expose_the_http_and_business_families() {
         assert!(text.contains(family), "{family} missing:\n{text}");
     }
 }
+
+/// Counters whose label values are known exist at 0 on a fresh application, so that
+/// `increase()` over them sees the first increment after a restart.
+#[tokio::test]
+async fn labelled_counters_start_at_zero() {
+    let app = spawn_app().await;
+    let text = app.metrics_text().await;
+    for series in [
+        "webstore_orders_total{status=\"paid\"}",
+        "webstore_orders_total{status=\"declined\"}",
+        "webstore_orders_total{status=\"payment_failed\"}",
+        "webstore_orders_total{status=\"payment_unknown\"}",
+        "webstore_auth_failures_total{reason=\"missing\"}",
+        "webstore_auth_failures_total{reason=\"invalid\"}",
+        "webstore_auth_failures_total{reason=\"mismatch\"}",
+        "webstore_idempotency_requests_total{result=\"new\"}",
+        "webstore_idempotency_requests_total{result=\"resumed\"}",
+        "webstore_idempotency_requests_total{result=\"replayed\"}",
+        "webstore_idempotency_requests_total{result=\"conflict\"}",
+        "webstore_idempotency_requests_total{result=\"key_reuse\"}",
+        "webstore_suspicious_activity_total{rule=\"bulk_quantity\"}",
+        "webstore_suspicious_activity_total{rule=\"high_amount\"}",
+        "webstore_suspicious_activity_total{rule=\"repeated_declines\"}",
+        "webstore_suspicious_activity_total{rule=\"card_testing\"}",
+        "webstore_rate_limited_total{tier=\"client\"}",
+        "webstore_rate_limited_total{tier=\"global\"}",
+        "webstore_rate_limit_fallback_total{tier=\"client\"}",
+        "webstore_rate_limit_fallback_total{tier=\"global\"}",
+    ] {
+        assert!(
+            text.contains(&format!("\n{series} 0\n")),
+            "{series} at 0:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("webstore_orders_total{status=\"pending\"}"),
+        "pending is not an outcome: never counted\n{text}"
+    );
+}

@@ -228,3 +228,24 @@ async fn an_unserved_method_is_a_405_problem_with_allow() {
     crate::helpers::assert_problem(status, &headers, &body, 405, "method-not-allowed");
     assert_eq!(header(&headers, "allow"), Some("POST"));
 }
+
+/// Counters whose label values are known exist at 0 on a fresh gateway, so that `increase()`
+/// over them sees the first increment after a restart.
+#[tokio::test]
+async fn labelled_counters_start_at_zero() {
+    let app = spawn_app().await;
+    let (_, _, text, _) = read(app.get("/metrics").await).await;
+    for method in ["card", "paypal", "apple_pay", "bank_transfer"] {
+        for outcome in ["succeeded", "declined", "timeout", "error"] {
+            let series = format!(
+                "\nwebstore_gateway_charges_total{{payment_method=\"{method}\",outcome=\"{outcome}\"}} 0\n"
+            );
+            assert!(text.contains(&series), "{series}in:\n{text}");
+        }
+    }
+    for result in ["replayed", "key_reuse"] {
+        let series =
+            format!("\nwebstore_gateway_idempotent_replays_total{{result=\"{result}\"}} 0\n");
+        assert!(text.contains(&series), "{series}in:\n{text}");
+    }
+}
