@@ -7,7 +7,7 @@
 //!   [`app_telemetry`] gives each application its own handle; [`flush_spans`] before a negative
 //!   assertion on spans.
 //! - [`TestClient`]: every request starts a trace the test owns, so the test reads back only its
-//!   own log lines and panics ([`capture`]).
+//!   own log lines and panics ([`OwnedTraces`]).
 //! - [`Variables`]: an application is configured with the variables production reads, through
 //!   the service's own CLI parser.
 
