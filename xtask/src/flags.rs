@@ -26,26 +26,30 @@ pub(crate) enum XtaskCmd {
 }
 
 /// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, the
-/// structure checks, every test.
+/// structure checks, every test; the last line counts passed, failed and skipped tests.
 ///
 /// Steps, in order, stopping at the first failure:
-///   1. cargo fmt --all --check
-///   2. cargo clippy --workspace --all-targets -- -D warnings
-///   3. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
+///   1. probe what the `needs_*` tests need beyond cargo: PostgreSQL (127.0.0.1:5432, or the
+///      host in WEBSTORE_TEST_POSTGRES_URL), Redis (127.0.0.1:6379, or WEBSTORE_TEST_REDIS_URL),
+///      redis-server, prometheus, promtool, python3's prometheus_client, schemathesis, kubectl
+///   2. cargo fmt --all --check
+///   3. cargo clippy --workspace --all-targets -- -D warnings
+///   4. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
 ///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`):
 ///      two copies compile but silently ignore incoming `traceparent`
-///   4. no import cycle between the files of any crate (a few known ones, being removed, are
-///      listed in xtask/src/checks/imports.rs)
-///   5. no dependency in a member's Cargo.toml that its sources never name
-///   6. probe what some tests need: PostgreSQL (127.0.0.1:5432, or the host in
-///      WEBSTORE_TEST_POSTGRES_URL), Redis (127.0.0.1:6379, or WEBSTORE_TEST_REDIS_URL), and the
-///      `prometheus` binary
-///   7. the tests: `cargo nextest run --workspace` plus `cargo test --workspace --doc` when
-///      cargo-nextest is installed, `cargo test --workspace` otherwise
+///   5. no import cycle between the files of any crate
+///   6. no dependency in a member's Cargo.toml that its sources never name
+///   7. the tests: `cargo nextest run --workspace --run-ignored all` plus `cargo test
+///      --workspace --doc` when cargo-nextest is installed, `cargo test --workspace --
+///      --include-ignored` otherwise; the tests of a missing dependency are skipped by name
+///      (`--skip needs_postgres::`), so the runner reports them as skipped
 ///
-/// Environment: with CI set (to anything but "", "0" or "false") this exports
-/// WEBSTORE_REQUIRE_EXTERNAL=1, so tests that need PostgreSQL, Redis or Prometheus fail instead of
-/// being skipped, plus CARGO_INCREMENTAL=0, and runs the tests with --no-fail-fast.
+/// Ends with one line, from the runners' own summaries:
+///   tests: <n> passed, <n> failed, <n> skipped (<dependency> unavailable: <n>, ...)
+///
+/// Environment: with CI set (to anything but "", "0" or "false"), or WEBSTORE_REQUIRE_EXTERNAL=1,
+/// a missing dependency (kubectl excepted: optional everywhere) fails step 1, before any test
+/// runs. CI also sets CARGO_INCREMENTAL=0 and runs the tests with --no-fail-fast.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct Test {

@@ -367,7 +367,8 @@ fn a_taken_port_is_an_error_not_a_panic() {
 async fn async_start_and_wait_for_trace_work_under_tokio_test() {
     let sink = OtlpSink::start(any_port()).await.expect("starts");
     let addr = sink.addr;
-    // Export from a blocking thread after a delay, as a service's batch exporter would.
+    // Export from a blocking thread after a delay, as a service's batch exporter would: the
+    // delay is what is under test (the wait must already be waiting when the spans arrive).
     let exporter = tokio::task::spawn_blocking(move || {
         std::thread::sleep(Duration::from_millis(50));
         post(

@@ -25,8 +25,9 @@ use crate::markdown::Page;
 pub const MARKER: &str = "runnable";
 /// A block's liveness deadline: generous, the commands are meant to take a second.
 pub const BLOCK_TIMEOUT: Duration = Duration::from_secs(60);
-/// Programs a block may need that a machine may lack: a block using one that is missing is
-/// skipped (or fails, when external dependencies are required).
+/// Programs a block may need that a machine may lack: a block using one that is missing fails,
+/// naming it (blocks using `promtool` or Prometheus's port run only in the test marked
+/// `needs_prometheus`/`needs_promtool`).
 pub const EXTERNAL_PROGRAMS: &[&str] = &["curl", "promtool", "jq", "python3"];
 /// The ports of the stack's processes, as the pages write them.
 pub const STACK_PORTS: &[u16] = &[4318, 8080, 8081, 8082, 9090];

@@ -53,12 +53,38 @@ fn chapters_open_with_their_outcome_and_close_with_a_check() {
     );
 }
 
+/// The blocks that need only the stack and `curl`: run on every machine.
 #[test]
 fn runnable_blocks_run_against_the_native_stack() {
+    let ran = run_blocks(|b| !needs_prometheus(b));
+    assert!(ran > 0, "no runnable block needs only the stack");
+}
+
+/// The blocks that use Prometheus's tools (`promtool`) or its port: run where they are
+/// installed, reported skipped by the runner elsewhere (docs/04_TESTING.md).
+mod needs_prometheus {
+    mod needs_promtool {
+        #[test]
+        #[ignore = "needs: prometheus, promtool"]
+        fn runnable_blocks_that_need_prometheus_run() {
+            test_support::require(test_support::Dependency::Prometheus);
+            test_support::require(test_support::Dependency::Promtool);
+            super::super::run_blocks(super::super::needs_prometheus);
+        }
+    }
+}
+
+fn needs_prometheus(block: &Block) -> bool {
+    block.ports().contains(&9090) || block.programs().contains(&"promtool")
+}
+
+/// Runs every runnable block `select` picks, in reading order, against one native stack;
+/// returns how many ran. A block needing a program this machine lacks fails, naming it.
+fn run_blocks(select: fn(&Block) -> bool) -> usize {
     let root = repo_root();
-    let blocks = runnable::blocks(&pages()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!blocks.is_empty(), "no block is marked runnable");
-    let problems: Vec<String> = blocks
+    let all = runnable::blocks(&pages()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!all.is_empty(), "no block is marked runnable");
+    let problems: Vec<String> = all
         .iter()
         .flat_map(|b| {
             b.problems()
@@ -71,32 +97,29 @@ fn runnable_blocks_run_against_the_native_stack() {
         "runnable blocks that cannot be checked:\n{}",
         problems.join("\n")
     );
-
-    // A block whose programs are missing here is skipped, loudly (or fails in CI).
-    let mut runnable: Vec<&Block> = Vec::new();
-    let mut skipped = 0;
+    let blocks: Vec<&Block> = all.iter().filter(|b| select(b)).collect();
     for b in &blocks {
         let missing: Vec<&str> = b
             .programs()
             .into_iter()
             .filter(|p| !runnable::installed(p))
             .collect();
-        let needs_prometheus = b.ports().contains(&9090);
-        if !missing.is_empty() {
-            test_support::unavailable(&format!("{} (for {})", missing.join(", "), b.location()));
-            skipped += 1;
-        } else if needs_prometheus && !devstack::prometheus::installed() {
-            test_support::unavailable(&format!("prometheus (for {})", b.location()));
-            skipped += 1;
-        } else {
-            runnable.push(b);
-        }
+        assert!(
+            missing.is_empty(),
+            "{}: the block needs {}, which this machine lacks",
+            b.location(),
+            missing.join(", ")
+        );
     }
 
-    let scratch = std::env::temp_dir().join(format!("webstore-docs-{}", std::process::id()));
+    let scratch = std::env::temp_dir().join(format!(
+        "webstore-docs-{}-{}",
+        std::process::id(),
+        blocks.len()
+    ));
     std::fs::create_dir_all(&scratch).expect("scratch directory");
-    let needs_stack = runnable.iter().any(|b| !b.ports().is_empty());
-    let with_prometheus = runnable.iter().any(|b| b.ports().contains(&9090));
+    let needs_stack = blocks.iter().any(|b| !b.ports().is_empty());
+    let with_prometheus = blocks.iter().any(|b| b.ports().contains(&9090));
     let stack = needs_stack.then(|| {
         Stack::start(&scratch, with_prometheus).unwrap_or_else(|e| {
             panic!("starting the native stack (run `cargo build --workspace --bins` first when running this test alone): {e}")
@@ -107,7 +130,7 @@ fn runnable_blocks_run_against_the_native_stack() {
         .map(|s| s.addresses.clone())
         .unwrap_or_default();
 
-    for (i, b) in runnable.iter().enumerate() {
+    for (i, b) in blocks.iter().enumerate() {
         let script = b.substituted(&addresses);
         let outcome = runnable::run(&script, &root, &scratch.join(format!("block-{i}.log")))
             .unwrap_or_else(|e| panic!("{}: running bash: {e}", b.location()));
@@ -123,8 +146,6 @@ fn runnable_blocks_run_against_the_native_stack() {
     }
     drop(stack);
     let _ = std::fs::remove_dir_all(&scratch);
-    println!(
-        "docs: {} runnable blocks executed, {skipped} skipped",
-        runnable.len()
-    );
+    println!("docs: {} runnable blocks executed", blocks.len());
+    blocks.len()
 }
