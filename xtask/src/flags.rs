@@ -19,30 +19,38 @@ pub(crate) enum XtaskCmd {
     Up(Up),
     Down(Down),
     Bench(Bench),
+    Traffic(Traffic),
+    Exemplars(Exemplars),
+    Doctor(Doctor),
+    Docs(Docs),
 }
 
 /// Run the README's test command: rustfmt, clippy, the one-OpenTelemetry-version check, the
-/// structure checks, every test.
+/// structure checks, every test; the last line counts passed, failed and skipped tests.
 ///
 /// Steps, in order, stopping at the first failure:
-///   1. cargo fmt --all --check
-///   2. cargo clippy --workspace --all-targets -- -D warnings
-///   3. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
+///   1. probe what the `needs_*` tests need beyond cargo: PostgreSQL (127.0.0.1:5432, or the
+///      host in WEBSTORE_TEST_POSTGRES_URL), Redis (127.0.0.1:6379, or WEBSTORE_TEST_REDIS_URL),
+///      redis-server, prometheus, promtool, python3's prometheus_client, schemathesis, kubectl
+///   2. cargo fmt --all --check
+///   3. cargo clippy --workspace --all-targets -- -D warnings
+///   4. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
 ///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`, every
 ///      feature on, so the bench's tracing-actix-web catalog counts): two copies compile but
 ///      silently ignore incoming `traceparent`
-///   4. no import cycle between the files of any crate (a few known ones, being removed, are
-///      listed in xtask/src/checks/imports.rs)
-///   5. no dependency in a member's Cargo.toml that its sources never name
-///   6. probe what some tests need: PostgreSQL (127.0.0.1:5432, or the host in
-///      WEBSTORE_TEST_POSTGRES_URL), Redis (127.0.0.1:6379, or WEBSTORE_TEST_REDIS_URL), and the
-///      `prometheus` binary
-///   7. the tests: `cargo nextest run --workspace` plus `cargo test --workspace --doc` when
-///      cargo-nextest is installed, `cargo test --workspace` otherwise
+///   5. no import cycle between the files of any crate
+///   6. no dependency in a member's Cargo.toml that its sources never name
+///   7. the tests: `cargo nextest run --workspace --run-ignored all` plus `cargo test
+///      --workspace --doc` when cargo-nextest is installed, `cargo test --workspace --
+///      --include-ignored` otherwise; the tests of a missing dependency are skipped by name
+///      (`--skip needs_postgres::`), so the runner reports them as skipped
 ///
-/// Environment: with CI set (to anything but "", "0" or "false") this exports
-/// WEBSTORE_REQUIRE_EXTERNAL=1, so tests that need PostgreSQL, Redis or Prometheus fail instead of
-/// being skipped, plus CARGO_INCREMENTAL=0, and runs the tests with --no-fail-fast.
+/// Ends with one line, from the runners' own summaries:
+///   tests: <n> passed, <n> failed, <n> skipped (<dependency> unavailable: <n>, ...)
+///
+/// Environment: with CI set (to anything but "", "0" or "false"), or WEBSTORE_REQUIRE_EXTERNAL=1,
+/// a missing dependency (kubectl excepted: optional everywhere) fails step 1, before any test
+/// runs. CI also sets CARGO_INCREMENTAL=0 and runs the tests with --no-fail-fast.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct Test {
@@ -140,6 +148,76 @@ pub(crate) struct Bench {
     pub(crate) micro_only: bool,
 }
 
+/// Generate traffic and incidents against the store: `storectl traffic` (crates/storectl).
+///
+/// Builds and runs `cargo run -q --release -p storectl -- traffic ARGS…`; every argument,
+/// `--help` included, is storectl's. E.g.:
+///   cargo xtask traffic                                     # a minute of browse + checkout
+///   cargo xtask traffic --scenario slow-payments --duration 60s
+///   cargo xtask traffic --help                              # every scenario and option
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, disable_help_flag = true)]
+pub(crate) struct Traffic {
+    /// Arguments of `storectl traffic`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
+/// From a latency spike to its traces: `storectl exemplars` (crates/storectl).
+///
+/// Builds and runs `cargo run -q --release -p storectl -- exemplars ARGS…`; every argument,
+/// `--help` included, is storectl's. E.g.:
+///   cargo xtask exemplars --slowest 3
+///   cargo xtask exemplars --label payment_method=card --since 5m --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, disable_help_flag = true)]
+pub(crate) struct Exemplars {
+    /// Arguments of `storectl exemplars`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
+/// Check the exemplar chain link by link: `storectl doctor` (crates/storectl).
+///
+/// Builds and runs `cargo run -q --release -p storectl -- doctor ARGS…`; every argument,
+/// `--help` included, is storectl's. Exits 1 when a link is broken. E.g.:
+///   cargo xtask doctor
+///   cargo xtask doctor --trace-url http://localhost:3200     # the compose stack's Tempo
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment, disable_help_flag = true)]
+pub(crate) struct Doctor {
+    /// Arguments of `storectl doctor`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
+/// Write the reference pages generated from the code: docs/reference/CONFIGURATION.md (every
+/// flag and variable of every service and tool, from their clap definitions) and
+/// docs/reference/METRICS.md (every metric the services register, from their registries).
+///
+/// Runs `cargo run -q -p docgen` (which builds the services as libraries), so the pages follow
+/// the code as it is checked out; sorted, no timestamps. `cargo xtask test` fails while the
+/// committed pages differ from what this writes.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct Docs {
+    /// Write nothing; fail if a committed page differs from what would be written.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -178,6 +256,43 @@ mod tests {
         };
         assert!(bench.quick && !bench.micro_only);
         assert_eq!(bench.rounds, Some(6));
+    }
+
+    #[test]
+    fn storectl_commands_pass_every_argument_through() {
+        let flags = Xtask::try_parse_from([
+            "cargo xtask",
+            "traffic",
+            "--scenario",
+            "slow-payments",
+            "--help",
+        ])
+        .unwrap();
+        let XtaskCmd::Traffic(traffic) = flags.subcommand else {
+            panic!("expected traffic")
+        };
+        assert_eq!(traffic.args, ["--scenario", "slow-payments", "--help"]);
+
+        let flags = Xtask::try_parse_from(["cargo xtask", "doctor"]).unwrap();
+        let XtaskCmd::Doctor(doctor) = flags.subcommand else {
+            panic!("expected doctor")
+        };
+        assert!(doctor.args.is_empty());
+
+        let flags = Xtask::try_parse_from(["cargo xtask", "exemplars", "-l", "a=b"]).unwrap();
+        let XtaskCmd::Exemplars(exemplars) = flags.subcommand else {
+            panic!("expected exemplars")
+        };
+        assert_eq!(exemplars.args, ["-l", "a=b"]);
+    }
+
+    #[test]
+    fn docs_flags() {
+        let flags = Xtask::try_parse_from(["cargo xtask", "docs", "--check"]).unwrap();
+        let XtaskCmd::Docs(docs) = flags.subcommand else {
+            panic!("expected docs")
+        };
+        assert!(docs.check);
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! - `cargo xtask down` ([`down`]): stops what `up` started.
 //! - `cargo xtask bench` ([`bench`]): telemetry overhead figures (criterion + `wrk`), see
 //!   docs/BENCHMARKS.md.
+//! - `cargo xtask traffic | exemplars | doctor` ([`storectl`]): the incident loop; they build
+//!   and run `storectl` (crates/storectl), which needs the HTTP client xtask does without.
+//! - `cargo xtask docs` ([`docs`]): the reference pages generated from the code
+//!   (docs/reference/), written by the `docgen` crate.
 //!
 //! Helpers: [`stack`] (what `up`'s local stack is made of, where its logs and pid files live).
 //! Starting, health-checking, logging and stopping processes is the `devstack` crate's job, shared
@@ -26,9 +30,11 @@
 
 mod bench;
 mod checks;
+mod docs;
 mod down;
 mod flags;
 mod stack;
+mod storectl;
 mod test;
 #[cfg(test)]
 mod tidy;
@@ -45,7 +51,7 @@ use xshell::Shell;
 fn main() -> ExitCode {
     let flags = flags::Xtask::parse();
     match run(flags) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             // The cause chain, without the backtrace anyhow adds under RUST_BACKTRACE: the
             // failing command's own output, just above, is what matters.
@@ -58,15 +64,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(flags: flags::Xtask) -> Result<()> {
+fn run(flags: flags::Xtask) -> Result<ExitCode> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
 
+    let done = |result: Result<()>| result.map(|()| ExitCode::SUCCESS);
     match flags.subcommand {
-        flags::XtaskCmd::Test(cmd) => cmd.run(&sh),
-        flags::XtaskCmd::Up(cmd) => cmd.run(&sh),
-        flags::XtaskCmd::Down(cmd) => cmd.run(&sh),
-        flags::XtaskCmd::Bench(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Test(cmd) => done(cmd.run(&sh)),
+        flags::XtaskCmd::Up(cmd) => done(cmd.run(&sh)),
+        flags::XtaskCmd::Down(cmd) => done(cmd.run(&sh)),
+        flags::XtaskCmd::Bench(cmd) => done(cmd.run(&sh)),
+        // storectl's exit status is the answer (`doctor`: 1 when a link is broken).
+        flags::XtaskCmd::Traffic(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Exemplars(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Doctor(cmd) => cmd.run(&sh),
+        flags::XtaskCmd::Docs(cmd) => done(cmd.run(&sh)),
     }
 }
 

@@ -6,11 +6,16 @@
 //!   each version is pinned once (the one-OpenTelemetry-version rule depends on it).
 //! - The two structure checks of [`crate::checks`]: no import cycle between files, no unused
 //!   dependency (also steps of `cargo xtask test`).
+//! - The `needs_*` convention of tests that need an external dependency (docs/04_TESTING.md):
+//!   every such test sits in `needs_<key>` modules with the matching `#[ignore = "needs: …"]`,
+//!   with keys `cargo xtask test` knows how to probe, and no test is ignored for another reason
+//!   (`cargo xtask test` runs every ignored test whose dependency is there).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::project_root;
+use crate::test::external::DEPENDENCIES;
 
 /// Folders scanned (where present), recursively.
 const SCANNED_DIRS: &[&str] = &[
@@ -82,6 +87,184 @@ fn member_crates_take_versions_from_the_workspace() {
          `name.workspace = true` (or `name = {{ workspace = true, features = [...] }}`) in the crate:\n{}",
         problems.join("\n")
     );
+}
+
+#[test]
+fn tests_that_need_a_dependency_are_marked_for_it() {
+    let root = project_root();
+    let known: Vec<&str> = DEPENDENCIES.iter().map(|d| d.key).collect();
+    let mut problems = Vec::new();
+    let mut marked = 0;
+    for file in source_files(&root) {
+        // xtask has no such test (and this file's own examples would trip the check).
+        let path = rel(&root, &file);
+        let is_rust_test = file.extension().is_some_and(|e| e == "rs")
+            && ["crates/", "services/", "tests/"]
+                .iter()
+                .any(|dir| path.starts_with(dir));
+        if !is_rust_test {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
+        let scan = needs_markers(&text, &known);
+        marked += scan.marked;
+        for (line, problem) in scan.problems {
+            problems.push(format!("{}:{line}: {problem}", rel(&root, &file)));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "tests that need PostgreSQL, Redis or a tool sit in `needs_<key>` modules and carry \
+         #[ignore = \"needs: <key>, …\"] with the same keys (docs/04_TESTING.md):\n{}",
+        problems.join("\n")
+    );
+    assert!(marked > 0, "the scan found the marked tests");
+}
+
+/// What [`needs_markers`] found in one file.
+#[derive(Debug, Default)]
+struct NeedsScan {
+    /// Tests marked with `needs:`.
+    marked: usize,
+    problems: Vec<(usize, String)>,
+}
+
+/// Checks one rustfmt-formatted file: every test function inside `needs_<key>` modules carries
+/// `#[ignore = "needs: <keys>"]` naming exactly those keys (in nesting order), every key is one
+/// of `known`, and no test is ignored otherwise. Modules are followed by indentation, as
+/// rustfmt lays them out (`mod x {` … a `}` at the same indentation).
+fn needs_markers(text: &str, known: &[&str]) -> NeedsScan {
+    let mut scan = NeedsScan::default();
+    // (indentation, module name) of the modules the current line is in.
+    let mut modules: Vec<(usize, String)> = Vec::new();
+    let mut attributes: Vec<String> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if trimmed == "}" && modules.last().is_some_and(|(at, _)| *at == indent) {
+            modules.pop();
+            continue;
+        }
+        if let Some(name) = trimmed
+            .strip_prefix("mod ")
+            .or_else(|| trimmed.strip_prefix("pub mod "))
+            .or_else(|| trimmed.strip_prefix("pub(crate) mod "))
+            .and_then(|rest| rest.strip_suffix(" {"))
+        {
+            if let Some(key) = name.strip_prefix("needs_") {
+                if !known.contains(&key) {
+                    scan.problems.push((
+                        number,
+                        format!(
+                            "`mod {name}`: `{key}` is not a dependency xtask probes ({known:?})"
+                        ),
+                    ));
+                }
+            }
+            modules.push((indent, name.to_owned()));
+            continue;
+        }
+        if trimmed.starts_with("#[") {
+            attributes.push(trimmed.to_owned());
+            continue;
+        }
+        let is_fn = trimmed.starts_with("fn ")
+            || trimmed.starts_with("async fn ")
+            || trimmed.starts_with("pub fn ")
+            || trimmed.starts_with("pub async fn ");
+        let is_test = attributes.iter().any(|a| {
+            a == "#[test]" || a.starts_with("#[tokio::test") || a.starts_with("#[actix_web::test")
+        });
+        if is_fn && is_test {
+            let needs: Vec<&str> = modules
+                .iter()
+                .filter_map(|(_, m)| m.strip_prefix("needs_"))
+                .collect();
+            let ignore = attributes.iter().find(|a| a.starts_with("#[ignore"));
+            let declared: Option<Vec<&str>> = ignore.and_then(|a| {
+                a.strip_prefix("#[ignore = \"needs: ")?
+                    .strip_suffix("\"]")
+                    .map(|keys| keys.split(", ").collect())
+            });
+            match (ignore, declared) {
+                (None, _) if needs.is_empty() => {}
+                (None, _) => scan.problems.push((
+                    number,
+                    format!("a test in needs_{} without #[ignore = \"needs: {}\"]", needs.join("::needs_"), needs.join(", ")),
+                )),
+                (Some(a), None) => scan.problems.push((
+                    number,
+                    format!("`{a}`: tests are ignored only for a dependency, as #[ignore = \"needs: <key>\"]"),
+                )),
+                (Some(_), Some(declared)) if declared != needs => scan.problems.push((
+                    number,
+                    format!("#[ignore] says needs {declared:?}, the enclosing modules say {needs:?}"),
+                )),
+                (Some(_), Some(_)) => scan.marked += 1,
+            }
+        }
+        if !trimmed.is_empty() && !trimmed.starts_with("///") && !trimmed.starts_with("//") {
+            attributes.clear();
+        }
+    }
+    scan
+}
+
+#[test]
+fn needs_markers_are_read_from_modules_and_attributes() {
+    let known = ["postgres", "redis"];
+    let good = r#"
+mod needs_postgres {
+    use super::*;
+
+    mod needs_redis {
+        #[tokio::test]
+        #[ignore = "needs: postgres, redis"]
+        async fn both() {}
+    }
+
+    #[test]
+    #[ignore = "needs: postgres"]
+    fn one() {}
+}
+
+#[test]
+fn plain() {}
+"#;
+    let scan = needs_markers(good, &known);
+    assert!(scan.problems.is_empty(), "{:?}", scan.problems);
+    assert_eq!(scan.marked, 2);
+
+    let bad = r#"
+mod needs_postgres {
+    #[test]
+    fn unmarked() {}
+
+    #[test]
+    #[ignore = "needs: redis"]
+    fn wrong_key() {}
+}
+
+mod needs_mysql {
+}
+
+#[test]
+#[ignore = "slow"]
+fn ignored_for_another_reason() {}
+
+#[test]
+#[ignore = "needs: postgres"]
+fn outside_its_module() {}
+"#;
+    let problems: Vec<usize> = needs_markers(bad, &known)
+        .problems
+        .iter()
+        .map(|(line, _)| *line)
+        .collect();
+    assert_eq!(problems, [4, 8, 11, 16, 20]);
 }
 
 /// Every scanned source file under `root`: the [`SCANNED_DIRS`] plus the root's own files.

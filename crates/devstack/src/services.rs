@@ -10,6 +10,12 @@ pub const GATEWAY: &str = "payment-gateway";
 /// The development OTLP/HTTP receiver (`crates/otlp-sink`).
 pub const OTLP_SINK: &str = "otlp-sink";
 
+/// The development credentials of a local stack: what `cargo xtask up` sets unless the
+/// developer's environment says otherwise, and what the docs' commands use.
+pub const DEV_API_KEYS: &str = "demo:demo-key";
+/// The payment gateway's fault-API token in a local stack (see [`DEV_API_KEYS`]).
+pub const DEV_ADMIN_TOKEN: &str = "dev-admin-token";
+
 /// The three services.
 pub const SERVICES: [&str; 3] = [ORDER, CATALOG, GATEWAY];
 /// Start order: a service's neighbours are ready before it starts.

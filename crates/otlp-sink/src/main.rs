@@ -1,46 +1,11 @@
 //! `otlp-sink` binary: a development OTLP trace receiver (HTTP, and gRPC on request). Not for production.
 //!
-//! Thin on purpose: parse flags, start [`otlp_sink::OtlpSink`], print where it listens, stop on
-//! Ctrl-C or SIGTERM.
-
-use std::net::SocketAddr;
+//! Thin on purpose: parse flags ([`otlp_sink::Cli`]), start [`otlp_sink::OtlpSink`], print
+//! where it listens, stop on Ctrl-C or SIGTERM.
 
 use anyhow::Context as _;
 use clap::Parser;
-use otlp_sink::{GrpcReceiver, OtlpSink, SpanStore, DEFAULT_MAX_SPANS};
-
-/// Development OTLP trace receiver: keeps spans in memory and shows them as text waterfalls.
-/// No auth, no persistence. OTLP/HTTP (protobuf) always, OTLP/gRPC with --grpc-bind.
-/// NOT for production.
-#[derive(Debug, Parser)]
-#[command(name = "otlp-sink", version)]
-struct Cli {
-    /// Address to listen on (4318 is the standard OTLP/HTTP port).
-    #[arg(long, env = "OTLP_SINK_BIND", default_value = "127.0.0.1:4318")]
-    bind: SocketAddr,
-
-    /// Also receive OTLP/gRPC on this address (4317 is the standard port); off when unset.
-    #[arg(long, env = "OTLP_SINK_GRPC_BIND")]
-    grpc_bind: Option<SocketAddr>,
-
-    /// Most spans kept in memory; the oldest received are evicted first.
-    #[arg(long, env = "OTLP_SINK_MAX_SPANS", default_value_t = DEFAULT_MAX_SPANS,
-          value_parser = parse_max_spans)]
-    max_spans: usize,
-
-    /// Accept and count spans but keep none, so the trace browser and API stay empty. For load
-    /// tests (`cargo xtask bench`): the receiver's own CPU then stays small.
-    #[arg(long, env = "OTLP_SINK_DISCARD")]
-    discard: bool,
-}
-
-fn parse_max_spans(value: &str) -> Result<usize, String> {
-    match value.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(err) => Err(err.to_string()),
-    }
-}
+use otlp_sink::{Cli, GrpcReceiver, OtlpSink, SpanStore};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -71,7 +36,10 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     eprintln!("  trace browser     {base}/");
-    eprintln!("  JSON API          {base}/api/traces  {base}/api/traces/{{trace_id}}");
+    eprintln!("  JSON API          {base}/api/traces  (trace by id, as Tempo answers it:)");
+    eprintln!(
+        "                    {base}/api/traces/{{trace_id}}  {base}/api/v2/traces/{{trace_id}}"
+    );
     eprintln!("  health            {base}/healthz");
     if cli.discard {
         eprintln!("  discarding every span (--discard): counted, not kept; Ctrl-C to stop");

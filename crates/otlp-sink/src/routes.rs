@@ -1,7 +1,8 @@
 //! The HTTP surface: OTLP/HTTP ingest plus a small JSON and text API for looking at traces.
 //!
 //! Handlers are thin: ingest with [`crate::ingest`], query [`SpanStore`], render with
-//! [`mod@crate::waterfall`] / [`TraceSummary`].
+//! [`mod@crate::tempo`] (trace by id, in Tempo's shapes), [`mod@crate::waterfall`] /
+//! [`TraceSummary`].
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,8 +12,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::ingest::receive;
-use crate::store::{normalize_id, SpanStore};
+use crate::span::StoredSpan;
+use crate::store::SpanStore;
 use crate::summary::TraceSummary;
+use crate::tempo;
 use crate::waterfall::waterfall;
 
 /// Largest accepted export body. The OTel SDK batches 512 spans by default, far below this;
@@ -32,7 +35,8 @@ pub fn configure(store: SpanStore) -> impl Fn(&mut web::ServiceConfig) + Clone +
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/v1/traces", web::post().to(export_traces))
             .route("/api/traces", web::get().to(list_traces))
-            .route("/api/traces/{trace_id}", web::get().to(get_trace))
+            .route("/api/traces/{trace_id}", web::get().to(get_trace_v1))
+            .route("/api/v2/traces/{trace_id}", web::get().to(get_trace_v2))
             .route("/healthz", web::get().to(healthz))
             .route("/", web::get().to(index));
     }
@@ -96,15 +100,29 @@ async fn list_traces(params: web::Query<ListParams>, store: web::Data<SpanStore>
     HttpResponse::Ok().json(traces)
 }
 
-/// `GET /api/traces/{trace_id}`: every span of one trace, sorted by start time.
-async fn get_trace(path: web::Path<String>, store: web::Data<SpanStore>) -> HttpResponse {
-    let trace_id = normalize_id(&path);
-    if trace_id.len() != 32 || !trace_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+/// `GET /api/traces/{trace_id}`: Tempo's v1 answer, `{"batches":[…]}`.
+async fn get_trace_v1(path: web::Path<String>, store: web::Data<SpanStore>) -> HttpResponse {
+    trace_by_id(&path, &store, tempo::trace_v1)
+}
+
+/// `GET /api/v2/traces/{trace_id}`: Tempo's v2 answer, `{"trace":{"resourceSpans":[…]}}`.
+async fn get_trace_v2(path: web::Path<String>, store: web::Data<SpanStore>) -> HttpResponse {
+    trace_by_id(&path, &store, tempo::trace_v2)
+}
+
+/// Every span of one trace, sorted by start time, as `render` shapes it. Like Tempo: 400 for an
+/// id that is not 1–32 hex digits, 404 for a trace it does not hold.
+fn trace_by_id(
+    trace_id: &str,
+    store: &SpanStore,
+    render: fn(&[StoredSpan]) -> serde_json::Value,
+) -> HttpResponse {
+    let Some(trace_id) = tempo::parse_trace_id(trace_id) else {
         return HttpResponse::BadRequest().json(json!({
-            "error": "trace id must be 32 hexadecimal characters",
+            "error": "a trace id is 1 to 32 hexadecimal characters",
             "trace_id": trace_id,
         }));
-    }
+    };
     let spans = store.trace(&trace_id);
     if spans.is_empty() {
         return HttpResponse::NotFound().json(json!({
@@ -112,7 +130,7 @@ async fn get_trace(path: web::Path<String>, store: web::Data<SpanStore>) -> Http
             "trace_id": trace_id,
         }));
     }
-    HttpResponse::Ok().json(json!({ "trace_id": trace_id, "spans": spans }))
+    HttpResponse::Ok().json(render(&spans))
 }
 
 async fn healthz() -> HttpResponse {
@@ -126,7 +144,8 @@ async fn index(params: web::Query<ListParams>, store: web::Data<SpanStore>) -> H
         "<body><h1>otlp-sink</h1>\n",
         "<p>Development OTLP receiver: in-memory, no auth, not for production. ",
         "JSON: <a href=\"/api/traces\">/api/traces</a>, ",
-        "<code>/api/traces/{trace_id}</code>. Reload to refresh.</p>\n",
+        "<code>/api/traces/{trace_id}</code> and <code>/api/v2/traces/{trace_id}</code> ",
+        "(Tempo's shapes). Reload to refresh.</p>\n",
     ));
     if store.is_discarding() {
         page.push_str(&format!(

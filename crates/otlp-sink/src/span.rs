@@ -2,7 +2,8 @@
 //!
 //! Why a separate type instead of the prost `Span`: the wire type has byte-array ids, numeric enums
 //! and nested `AnyValue`s, which are awkward to assert on and do not serialise to readable JSON.
-//! Tests in other crates deserialise `GET /api/traces/{id}` straight back into [`StoredSpan`].
+//! Tests in other crates query a [`crate::SpanStore`] directly and assert on [`StoredSpan`]s; over
+//! HTTP, a trace is served in Tempo's OTLP/JSON shapes instead ([`mod@crate::tempo`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use otlp_sink::opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use otlp_sink::{waterfall, OtlpSink, SpanStore, StoredSpan, TraceSummary};
+use otlp_sink::{waterfall, OtlpSink, SpanStore, TraceSummary};
 use prost::Message as _;
 use serde_json::{json, Value};
 use support::{
@@ -136,21 +136,53 @@ fn trace_lookup_is_case_insensitive_and_ids_keep_leading_zeros() {
     assert_eq!(sink.store.trace(&upper).len(), 3);
     assert_eq!(sink.store.trace_ids(), [TRACE_ID]);
 
+    // Tempo's v1 shape: one batch per service, ids in base64 as Tempo 2.x writes them.
     let response = get(sink.addr, &format!("/api/traces/{upper}"));
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.header("content-type"), Some("application/json"));
     let body: Value = serde_json::from_slice(&response.body).expect("json");
-    assert_eq!(body["trace_id"], json!(TRACE_ID));
-    let spans: Vec<StoredSpan> =
-        serde_json::from_value(body["spans"].clone()).expect("spans parse back into StoredSpan");
-    assert_eq!(spans, sink.store.trace(TRACE_ID));
-    for span in &spans {
-        assert_eq!(span.trace_id.len(), 32);
-        assert_eq!(span.span_id.len(), 16);
-        assert_eq!(span.trace_id, span.trace_id.to_ascii_lowercase());
-    }
-    // The payment server span id also starts with zeros.
-    assert!(spans.iter().any(|s| s.span_id == PAYMENT_SERVER_SPAN));
+    let batches = body["batches"].as_array().expect("batches");
+    let services: Vec<&str> = batches
+        .iter()
+        .filter_map(|b| b["resource"]["attributes"][0]["value"]["stringValue"].as_str())
+        .collect();
+    assert_eq!(services, ["order-service", "payment-gateway"]);
+    let spans: Vec<&Value> = batches
+        .iter()
+        .flat_map(|b| b["scopeSpans"][0]["spans"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(spans.len(), 3);
+    let base64_trace_id = "APBnqgupArejuMHS4/QFBg==";
+    assert!(spans.iter().all(|s| s["traceId"] == base64_trace_id));
+    // The payment server span id starts with zeros too; base64 keeps them.
+    let server = spans
+        .iter()
+        .find(|s| s["spanId"] == "AAAKCwwNDg8=")
+        .expect("payment server span");
+    assert_eq!(server["kind"], "SPAN_KIND_SERVER");
+    assert_eq!(server["parentSpanId"], "KzxNXm9wgZI=");
+    assert_eq!(
+        server["status"],
+        json!({"code": "STATUS_CODE_ERROR", "message": "card declined"})
+    );
+    assert_eq!(server["events"][0]["name"], "payment.declined");
+    let root = spans
+        .iter()
+        .find(|s| s["name"] == "POST /api/v1/checkout")
+        .expect("root");
+    assert!(root.get("parentSpanId").is_none());
+    assert!(root["attributes"]
+        .as_array()
+        .expect("attributes")
+        .contains(&json!({"key": "http.response.status_code", "value": {"intValue": "201"}})));
+
+    // Tempo's v2 shape holds the same spans; an id with its leading zeros trimmed (as Tempo's
+    // own search results and metrics-generator exemplars write it) finds the same trace.
+    let trimmed = TRACE_ID.trim_start_matches('0');
+    let v2 = get(sink.addr, &format!("/api/v2/traces/{trimmed}"));
+    assert_eq!(v2.status, 200, "{}", v2.text());
+    let v2: Value = serde_json::from_slice(&v2.body).expect("json");
+    assert_eq!(v2["trace"]["resourceSpans"], body["batches"]);
 }
 
 #[test]
@@ -199,13 +231,20 @@ fn garbage_body_is_rejected_with_400_and_nothing_stored() {
 #[test]
 fn unknown_trace_is_404_json_and_malformed_id_is_400() {
     let sink = start();
-    let response = get(sink.addr, &format!("/api/traces/{}", "ab".repeat(16)));
-    assert_eq!(response.status, 404);
-    let body: Value = serde_json::from_slice(&response.body).expect("404 body is JSON");
-    assert_eq!(body["trace_id"], json!("ab".repeat(16)));
-    assert!(body["error"].is_string());
+    for path in ["/api/traces", "/api/v2/traces"] {
+        let response = get(sink.addr, &format!("{path}/{}", "ab".repeat(16)));
+        assert_eq!(response.status, 404, "{path}");
+        let body: Value = serde_json::from_slice(&response.body).expect("404 body is JSON");
+        assert_eq!(body["trace_id"], json!("ab".repeat(16)));
+        assert!(body["error"].is_string());
 
-    assert_eq!(get(sink.addr, "/api/traces/not-a-trace-id").status, 400);
+        assert_eq!(
+            get(sink.addr, &format!("{path}/not-a-trace-id")).status,
+            400
+        );
+        let too_long = "a".repeat(33);
+        assert_eq!(get(sink.addr, &format!("{path}/{too_long}")).status, 400);
+    }
 }
 
 #[test]
@@ -328,7 +367,8 @@ fn a_taken_port_is_an_error_not_a_panic() {
 async fn async_start_and_wait_for_trace_work_under_tokio_test() {
     let sink = OtlpSink::start(any_port()).await.expect("starts");
     let addr = sink.addr;
-    // Export from a blocking thread after a delay, as a service's batch exporter would.
+    // Export from a blocking thread after a delay, as a service's batch exporter would: the
+    // delay is what is under test (the wait must already be waiting when the spans arrive).
     let exporter = tokio::task::spawn_blocking(move || {
         std::thread::sleep(Duration::from_millis(50));
         post(

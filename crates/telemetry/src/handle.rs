@@ -7,7 +7,7 @@ use crate::config::TelemetryConfig;
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::http::{MetricsEndpoint, RequestTelemetry};
-use crate::metrics::{CounterFamily, HistogramFamily, Registry};
+use crate::metrics::{CounterFamily, HistogramFamily, MetricDescription, Registry};
 use crate::propagation::{Propagation, Propagators};
 use crate::sampling::RequestSampler;
 
@@ -135,6 +135,14 @@ impl Telemetry {
         labels: &'static [&'static str],
     ) -> Arc<CounterFamily> {
         self.registry.counter(name, help, labels)
+    }
+
+    /// Every metric family this handle's `/metrics` exposes, described (name as queried, type,
+    /// unit, help, labels, buckets, exemplars), in scrape order: the families registered so far
+    /// (by the middleware, traced clients and the service's instruments), then the process-wide
+    /// span pipeline counter. For generated references and checks; costs a read lock.
+    pub fn describe(&self) -> Vec<MetricDescription> {
+        self.registry.describe()
     }
 
     /// Flushes the spans still queued and stops the exporter, from a blocking thread so that

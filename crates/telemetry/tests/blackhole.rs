@@ -61,6 +61,7 @@ async fn a_blackholed_collector_never_delays_requests() {
             test::call_service(&app, test::TestRequest::get().uri("/ping").to_request()).await;
         assert_eq!(res.status(), 200);
         slowest = slowest.max(t.elapsed());
+        // Pacing the load (a steady request rate), not waiting for anything.
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     assert!(
@@ -68,17 +69,28 @@ async fn a_blackholed_collector_never_delays_requests() {
         "a request took {slowest:?} while the collector was blackholed"
     );
 
-    let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
-    let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-    let failures: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("otel_sdk_exporter_span_exported_total{outcome=\"failure\"} "))
-        .and_then(|v| v.parse().ok())
-        .expect("failure counter exposed");
-    assert!(
-        failures > 0,
-        "timed-out exports are counted as failures:\n{text}"
-    );
+    // Each export gives up after 500 ms; poll until the failures are counted.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+        let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        let failures: u64 = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("otel_sdk_exporter_span_exported_total{outcome=\"failure\"} ")
+            })
+            .and_then(|v| v.parse().ok())
+            .expect("failure counter exposed");
+        if failures > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed-out exports are counted as failures:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let t = Instant::now();
     telemetry.shutdown().await;

@@ -70,7 +70,7 @@ pub enum ConfigError {
     Telemetry(#[from] telemetry::Error),
 }
 
-/// Everything the service needs to start. Tests build it directly.
+/// Everything the service needs to start, from [`Settings::from_cli`] (tests go through it too).
 #[derive(Clone)]
 pub struct Settings {
     pub bind_addr: SocketAddr,

@@ -4,10 +4,15 @@ use std::sync::Arc;
 
 use telemetry::{CounterFamily, HistogramFamily, Telemetry};
 
+use crate::domain::{AuthFailure, OrderStatus, Rule};
+
 pub const PAYMENT_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0];
 pub const AMOUNT_BUCKETS: &[f64] = &[
     10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 25000.0,
 ];
+
+/// The `result` values of `webstore_idempotency_requests_total` (what the checkout counts).
+pub const IDEMPOTENCY_RESULTS: [&str; 5] = ["new", "resumed", "replayed", "conflict", "key_reuse"];
 
 #[derive(Clone, Debug)]
 pub struct OrderMetrics {
@@ -21,7 +26,7 @@ pub struct OrderMetrics {
 
 impl OrderMetrics {
     pub fn new(telemetry: &Telemetry) -> Self {
-        Self {
+        let metrics = Self {
             payment_duration: telemetry.histogram(
                 "webstore_payment_duration_seconds",
                 "Duration of payment-gateway charges as seen by the order service.",
@@ -50,6 +55,30 @@ impl OrderMetrics {
                 "Orders flagged (not blocked) by a suspicious-activity rule.",
                 &["rule"],
             ),
+        };
+        metrics.create_known_series();
+        metrics
+    }
+
+    /// Every counter series whose label values are known starts at 0, from the first scrape.
+    /// A series that appears only with its first increment has no earlier sample, so
+    /// `increase()` and `rate()` (and the alerts built on them) miss that increment: after a
+    /// restart, the first declined order would never show.
+    fn create_known_series(&self) {
+        let final_statuses = OrderStatus::ALL
+            .into_iter()
+            .filter(|s| *s != OrderStatus::Pending);
+        for status in final_statuses {
+            self.orders.get(&[status.as_str()]);
+        }
+        for failure in AuthFailure::ALL {
+            self.auth_failures.get(&[failure.reason()]);
+        }
+        for result in IDEMPOTENCY_RESULTS {
+            self.idempotency.get(&[result]);
+        }
+        for rule in Rule::ALL {
+            self.suspicious.get(&[rule.as_str()]);
         }
     }
 }

@@ -67,7 +67,7 @@ pub enum ConfigError {
     Telemetry(#[from] telemetry::Error),
 }
 
-/// Validated settings. Tests build one directly.
+/// Validated settings, from [`Settings::from_cli`] (tests go through it too).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind_addr: SocketAddr,

@@ -21,6 +21,11 @@ pub const SIMULATED_LATENCY_BUCKETS: &[f64] = &[
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
 ];
 
+/// The `outcome` values of `webstore_gateway_charges_total` ([`Outcome::as_str`]).
+const OUTCOMES: [&str; 4] = ["succeeded", "declined", "timeout", "error"];
+/// The `result` values of `webstore_gateway_idempotent_replays_total`.
+const REPLAY_RESULTS: [&str; 2] = ["replayed", "key_reuse"];
+
 #[derive(Clone)]
 pub struct GatewayMetrics {
     charges: Arc<CounterFamily>,
@@ -30,7 +35,7 @@ pub struct GatewayMetrics {
 
 impl GatewayMetrics {
     pub fn new(telemetry: &telemetry::Telemetry) -> Self {
-        Self {
+        let metrics = Self {
             charges: telemetry.counter(
                 "webstore_gateway_charges",
                 "Charges decided by the mock gateway, by outcome.",
@@ -47,7 +52,18 @@ impl GatewayMetrics {
                 &["payment_method"],
                 SIMULATED_LATENCY_BUCKETS,
             ),
+        };
+        // Every counter series starts at 0, from the first scrape: a series that appears with
+        // its first increment has no earlier sample, so `increase()` would miss that increment.
+        for method in PaymentMethod::ALL {
+            for outcome in OUTCOMES {
+                metrics.charges.get(&[method.as_str(), outcome]);
+            }
         }
+        for result in REPLAY_RESULTS {
+            metrics.replays.get(&[result]);
+        }
+        metrics
     }
 
     pub fn decided(&self, method: PaymentMethod, outcome: Outcome) {
@@ -63,5 +79,24 @@ impl GatewayMetrics {
         self.latency
             .get(&[method.as_str()])
             .observe(delay.as_secs_f64(), Exemplar::CurrentSpan);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use contract::DeclineCode;
+
+    use super::*;
+
+    #[test]
+    fn every_outcome_label_is_created_up_front() {
+        for outcome in [
+            Outcome::GatewayError,
+            Outcome::Timeout,
+            Outcome::Declined(DeclineCode::CardDeclined),
+            Outcome::Succeeded,
+        ] {
+            assert!(OUTCOMES.contains(&outcome.as_str()), "{outcome:?}");
+        }
     }
 }

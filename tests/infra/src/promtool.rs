@@ -8,15 +8,10 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 use crate::files::workspace_root;
-use crate::services::tool_available;
 
 /// `infra/prometheus`, where `promtool` runs (the config and tests name paths relative to it).
 pub fn prom_dir() -> PathBuf {
     workspace_root().join("infra/prometheus")
-}
-
-pub fn available() -> bool {
-    tool_available("promtool")
 }
 
 /// `promtool <args>` in `dir`: whether it succeeded, and its stdout and stderr.

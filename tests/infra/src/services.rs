@@ -32,22 +32,6 @@ pub fn help_env_vars(binary: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(vars)
 }
 
-/// `true` when `program --version` runs.
-pub fn tool_available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// `kubectl kustomize` needs no `--version` flag (it is `kubectl version --client`).
-pub fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// The variables `service`'s `--help` lists; the binary is found where `cargo test
 /// --workspace` builds it, beside this test binary's profile directory.
 pub fn help_vars(service: &str) -> anyhow::Result<BTreeSet<String>> {

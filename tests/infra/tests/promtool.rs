@@ -12,16 +12,12 @@ use infra_tests::promql::grafana_to_promql;
 use infra_tests::promtool::{self, prom_dir};
 use infra_tests::rules::load_rules;
 
-/// `promtool <args>` in `infra/prometheus`, which must succeed; `None` after a loud skip when
-/// promtool is not installed.
-fn promtool(args: &[&str]) -> Option<String> {
-    if !promtool::available() {
-        test_support::unavailable("promtool (apt-get install prometheus)");
-        return None;
-    }
+/// `promtool <args>` in `infra/prometheus`, which must succeed (the test needs promtool).
+fn promtool(args: &[&str]) -> String {
+    test_support::require(test_support::Dependency::Promtool);
     let (ok, text) = promtool::run(args, &prom_dir()).expect("running promtool");
     assert!(ok, "promtool {} failed:\n{text}", args.join(" "));
-    Some(text)
+    text
 }
 
 fn rule_files() -> Vec<String> {
@@ -34,39 +30,6 @@ fn rule_files() -> Vec<String> {
 
 fn test_files() -> Vec<PathBuf> {
     files_with_extensions(&prom_dir().join("tests"), &["yml"]).unwrap()
-}
-
-#[test]
-fn promtool_check_config() {
-    if let Some(out) = promtool(&["check", "config", "prometheus.yml"]) {
-        assert!(out.contains("SUCCESS"), "{out}");
-        eprintln!("{}", out.trim());
-    }
-}
-
-#[test]
-fn promtool_check_rules() {
-    let files = rule_files();
-    let mut args = vec!["check", "rules"];
-    args.extend(files.iter().map(String::as_str));
-    if let Some(out) = promtool(&args) {
-        eprintln!("{}", out.trim());
-    }
-}
-
-#[test]
-fn promtool_test_rules() {
-    let files: Vec<String> = test_files()
-        .iter()
-        .map(|p| format!("tests/{}", p.file_name().unwrap().to_string_lossy()))
-        .collect();
-    assert!(!files.is_empty(), "infra/prometheus/tests has rule tests");
-    let mut args = vec!["test", "rules"];
-    args.extend(files.iter().map(String::as_str));
-    if let Some(out) = promtool(&args) {
-        assert!(!out.contains("FAILED"), "{out}");
-        eprintln!("{}", out.trim());
-    }
 }
 
 /// Every alert of `infra/prometheus/rules` has, in `infra/prometheus/tests`, at least one
@@ -175,66 +138,102 @@ fn every_alert_is_documented_with_its_threshold() {
     }
 }
 
-/// Prometheus's own parser accepts every dashboard query (as Grafana sends it, variables at
-/// "All") and every traces-to-metrics query of the Grafana datasources: they are checked as the
-/// recording rules of one generated file with `promtool check rules`.
-#[test]
-fn prometheus_parses_every_dashboard_and_datasource_query() {
-    if !promtool::available() {
-        test_support::unavailable("promtool (apt-get install prometheus)");
-        return;
-    }
-    let mut exprs: Vec<(String, String)> = dashboard_queries()
-        .unwrap()
-        .iter()
-        .map(|q| (q.place(), q.promql()))
-        .collect();
-    let ds_file = workspace_root().join("infra/grafana/provisioning/datasources/datasources.yaml");
-    let ds = read_yaml(&ds_file).unwrap();
-    for d in ds["datasources"].as_sequence().into_iter().flatten() {
-        for q in yget(d, &["jsonData", "tracesToMetrics", "queries"])
-            .and_then(|q| q.as_sequence())
-            .into_iter()
-            .flatten()
-        {
-            let query = q["query"].as_str().unwrap_or_default().replace("$$", "$");
-            exprs.push((
-                format!("{} / tracesToMetrics", rel(&ds_file)),
-                grafana_to_promql(&query, "1m"),
-            ));
-        }
-    }
-    assert!(
-        exprs.len() >= 20,
-        "the dashboards' queries: {}",
-        exprs.len()
-    );
-    let scratch = std::env::temp_dir().join(format!("webstore-promql-{}", std::process::id()));
-    let checked = promtool::check_expressions(&exprs, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    if let Err(e) = checked {
-        panic!("{e:#}");
-    }
-    eprintln!(
-        "promtool parses all {} dashboard and datasource queries",
-        exprs.len()
-    );
-}
+/// The checks that run promtool.
+mod needs_promtool {
+    use super::*;
 
-/// The check above can fail: an expression Prometheus rejects is reported with its place.
-#[test]
-fn a_query_prometheus_rejects_is_reported() {
-    if !promtool::available() {
-        test_support::unavailable("promtool (apt-get install prometheus)");
-        return;
+    #[test]
+    #[ignore = "needs: promtool"]
+    fn promtool_check_config() {
+        let out = promtool(&["check", "config", "prometheus.yml"]);
+        assert!(out.contains("SUCCESS"), "{out}");
+        eprintln!("{}", out.trim());
     }
-    let scratch = std::env::temp_dir().join(format!("webstore-promql-bad-{}", std::process::id()));
-    let exprs = [
-        ("fine".to_owned(), "sum(rate(x_total[5m]))".to_owned()),
-        ("broken panel".to_owned(), "rate(x_total[5m]".to_owned()),
-    ];
-    let result = promtool::check_expressions(&exprs, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let message = format!("{:#}", result.expect_err("an unclosed call is rejected"));
-    assert!(message.contains("broken panel"), "{message}");
+
+    #[test]
+    #[ignore = "needs: promtool"]
+    fn promtool_check_rules() {
+        let files = rule_files();
+        let mut args = vec!["check", "rules"];
+        args.extend(files.iter().map(String::as_str));
+        let out = promtool(&args);
+        eprintln!("{}", out.trim());
+    }
+
+    #[test]
+    #[ignore = "needs: promtool"]
+    fn promtool_test_rules() {
+        let files: Vec<String> = test_files()
+            .iter()
+            .map(|p| format!("tests/{}", p.file_name().unwrap().to_string_lossy()))
+            .collect();
+        assert!(!files.is_empty(), "infra/prometheus/tests has rule tests");
+        let mut args = vec!["test", "rules"];
+        args.extend(files.iter().map(String::as_str));
+        let out = promtool(&args);
+        assert!(!out.contains("FAILED"), "{out}");
+        eprintln!("{}", out.trim());
+    }
+
+    /// Prometheus's own parser accepts every dashboard query (as Grafana sends it, variables at
+    /// "All") and every traces-to-metrics query of the Grafana datasources: they are checked as the
+    /// recording rules of one generated file with `promtool check rules`.
+    #[test]
+    #[ignore = "needs: promtool"]
+    fn prometheus_parses_every_dashboard_and_datasource_query() {
+        test_support::require(test_support::Dependency::Promtool);
+        let mut exprs: Vec<(String, String)> = dashboard_queries()
+            .unwrap()
+            .iter()
+            .map(|q| (q.place(), q.promql()))
+            .collect();
+        let ds_file =
+            workspace_root().join("infra/grafana/provisioning/datasources/datasources.yaml");
+        let ds = read_yaml(&ds_file).unwrap();
+        for d in ds["datasources"].as_sequence().into_iter().flatten() {
+            for q in yget(d, &["jsonData", "tracesToMetrics", "queries"])
+                .and_then(|q| q.as_sequence())
+                .into_iter()
+                .flatten()
+            {
+                let query = q["query"].as_str().unwrap_or_default().replace("$$", "$");
+                exprs.push((
+                    format!("{} / tracesToMetrics", rel(&ds_file)),
+                    grafana_to_promql(&query, "1m"),
+                ));
+            }
+        }
+        assert!(
+            exprs.len() >= 20,
+            "the dashboards' queries: {}",
+            exprs.len()
+        );
+        let scratch = std::env::temp_dir().join(format!("webstore-promql-{}", std::process::id()));
+        let checked = promtool::check_expressions(&exprs, &scratch);
+        let _ = std::fs::remove_dir_all(&scratch);
+        if let Err(e) = checked {
+            panic!("{e:#}");
+        }
+        eprintln!(
+            "promtool parses all {} dashboard and datasource queries",
+            exprs.len()
+        );
+    }
+
+    /// The check above can fail: an expression Prometheus rejects is reported with its place.
+    #[test]
+    #[ignore = "needs: promtool"]
+    fn a_query_prometheus_rejects_is_reported() {
+        test_support::require(test_support::Dependency::Promtool);
+        let scratch =
+            std::env::temp_dir().join(format!("webstore-promql-bad-{}", std::process::id()));
+        let exprs = [
+            ("fine".to_owned(), "sum(rate(x_total[5m]))".to_owned()),
+            ("broken panel".to_owned(), "rate(x_total[5m]".to_owned()),
+        ];
+        let result = promtool::check_expressions(&exprs, &scratch);
+        let _ = std::fs::remove_dir_all(&scratch);
+        let message = format!("{:#}", result.expect_err("an unclosed call is rejected"));
+        assert!(message.contains("broken panel"), "{message}");
+    }
 }

@@ -67,11 +67,6 @@ pub fn start_ready(launch: Launch, probe: &Probe) -> anyhow::Result<Process> {
     }
 }
 
-/// `true` when a `prometheus` binary answers `--version`.
-pub fn prometheus_available() -> bool {
-    devstack::prometheus::installed()
-}
-
 /// A scratch directory removed on drop (kept when a test fails, for its logs).
 #[derive(Debug)]
 pub struct Scratch(PathBuf);

@@ -135,7 +135,24 @@ pub async fn loaded_rule_count(client: &reqwest::Client, base: &str) -> anyhow::
         .sum())
 }
 
-/// Polls `check` every 500 ms until it returns `Some`, or fails after `timeout` with `what`.
+/// Waits until Prometheus has scraped every target again since `since` (Unix seconds): all the
+/// services had counted by then is in its database. (A scrape's samples carry the time the
+/// scrape started; `up` has one per target.)
+pub async fn wait_for_scrape_after(
+    client: &reqwest::Client,
+    base: &str,
+    since: f64,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    wait_for("a scrape of every target", timeout, || async {
+        let scraped = query(client, base, "timestamp(up)").await?;
+        Ok((!scraped.is_empty() && scraped.iter().all(|s| s.value > since)).then_some(()))
+    })
+    .await
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or fails after `timeout` with `what`
+/// (and the last error `check` returned, if any).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use system_tests::{prometheus_available, Stack, StackOptions, API_KEY, SERVICES};
+use system_tests::{Stack, StackOptions, API_KEY, SERVICES};
 use test_support::otlp_sink::tail_sampling::TailSampling;
 use test_support::StoredSpan;
 
@@ -125,93 +125,238 @@ fn stop_services(stack: &mut Stack) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unsampled_request_leaves_no_span_in_any_service_but_its_logs_and_counts() {
-    if !prometheus_available() {
-        test_support::unavailable("the prometheus binary (apt-get install prometheus)");
-        return;
-    }
-    let mut stack = Stack::start_with(options("unsampled")).unwrap_or_else(|e| panic!("{e:#}"));
-    let client = client();
-    let product = product_ids(&client, &stack).await.remove(0);
+mod needs_prometheus {
+    use super::*;
 
-    let (unsampled, sampled) = (
-        "5a3c0000000000000000000000000001",
-        "5a3c0000000000000000000000000002",
-    );
-    let status = checkout(
-        &client,
-        &stack,
-        &product,
-        Some(&format!("00-{unsampled}-00f067aa0ba902b7-00")),
-    )
-    .await;
-    assert!(matches!(status, 201 | 402), "unsampled checkout: {status}");
-    let status = checkout(
-        &client,
-        &stack,
-        &product,
-        Some(&format!("00-{sampled}-00f067aa0ba902b8-01")),
-    )
-    .await;
-    assert!(matches!(status, 201 | 402), "sampled checkout: {status}");
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs: prometheus"]
+    async fn an_unsampled_request_leaves_no_span_in_any_service_but_its_logs_and_counts() {
+        test_support::require(test_support::Dependency::Prometheus);
+        let mut stack = Stack::start_with(options("unsampled")).unwrap_or_else(|e| panic!("{e:#}"));
+        let client = client();
+        let product = product_ids(&client, &stack).await.remove(0);
 
-    // Counted by every service, an exemplar in none.
-    for (service, counted) in [
-        ("order-service", "http_route=\"/api/v1/checkout\""),
-        ("catalog-service", "http_route=\"/api/v1/products/{id}\""),
-        ("payment-gateway", "http_route=\"/v1/charges\""),
-    ] {
-        let text = metrics(&client, stack.url_of(service).unwrap()).await;
-        let count: u64 = text
-            .lines()
-            .filter(|l| {
-                l.starts_with("http_server_request_duration_seconds_count") && l.contains(counted)
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum();
-        assert!(
-            count >= 2,
-            "{service} counted both requests: {count}\n{text}"
+        let (unsampled, sampled) = (
+            "5a3c0000000000000000000000000001",
+            "5a3c0000000000000000000000000002",
         );
-        assert!(
-            !text.contains(unsampled),
-            "{service} took an exemplar from the unsampled request"
-        );
-    }
+        let status = checkout(
+            &client,
+            &stack,
+            &product,
+            Some(&format!("00-{unsampled}-00f067aa0ba902b7-00")),
+        )
+        .await;
+        assert!(matches!(status, 201 | 402), "unsampled checkout: {status}");
+        let status = checkout(
+            &client,
+            &stack,
+            &product,
+            Some(&format!("00-{sampled}-00f067aa0ba902b8-01")),
+        )
+        .await;
+        assert!(matches!(status, 201 | 402), "sampled checkout: {status}");
 
-    stop_services(&mut stack);
-    // The flush on SIGTERM delivered the sampled request's spans from all three services...
-    let spans = stack.sink.store.trace(sampled);
-    let services: BTreeSet<&str> = spans.iter().map(|s| s.service_name.as_str()).collect();
-    assert_eq!(
-        services.len(),
-        3,
-        "the sampled checkout is one trace over three services: {services:?}"
-    );
-    // ...and nothing of the unsampled one.
-    assert_eq!(
-        stack.sink.store.trace(unsampled),
-        Vec::<StoredSpan>::new(),
-        "the unsampled checkout exported spans"
-    );
-    // Its log lines still say which trace they belong to: order-service and the gateway log
-    // during a checkout (the catalog logs nothing on a successful read).
-    for p in &stack.processes {
-        if ["order-service", "payment-gateway"].contains(&p.name()) {
-            let logged = p
-                .log_text()
+        // Counted by every service, an exemplar in none.
+        for (service, counted) in [
+            ("order-service", "http_route=\"/api/v1/checkout\""),
+            ("catalog-service", "http_route=\"/api/v1/products/{id}\""),
+            ("payment-gateway", "http_route=\"/v1/charges\""),
+        ] {
+            let text = metrics(&client, stack.url_of(service).unwrap()).await;
+            let count: u64 = text
                 .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .any(|l| l["trace_id"] == unsampled);
+                .filter(|l| {
+                    l.starts_with("http_server_request_duration_seconds_count")
+                        && l.contains(counted)
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+                .sum();
             assert!(
-                logged,
-                "{} logged nothing with trace_id {unsampled}",
-                p.name()
+                count >= 2,
+                "{service} counted both requests: {count}\n{text}"
+            );
+            assert!(
+                !text.contains(unsampled),
+                "{service} took an exemplar from the unsampled request"
             );
         }
+
+        stop_services(&mut stack);
+        // The flush on SIGTERM delivered the sampled request's spans from all three services...
+        let spans = stack.sink.store.trace(sampled);
+        let services: BTreeSet<&str> = spans.iter().map(|s| s.service_name.as_str()).collect();
+        assert_eq!(
+            services.len(),
+            3,
+            "the sampled checkout is one trace over three services: {services:?}"
+        );
+        // ...and nothing of the unsampled one.
+        assert_eq!(
+            stack.sink.store.trace(unsampled),
+            Vec::<StoredSpan>::new(),
+            "the unsampled checkout exported spans"
+        );
+        // Its log lines still say which trace they belong to: order-service and the gateway log
+        // during a checkout (the catalog logs nothing on a successful read).
+        for p in &stack.processes {
+            if ["order-service", "payment-gateway"].contains(&p.name()) {
+                let logged = p
+                    .log_text()
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .any(|l| l["trace_id"] == unsampled);
+                assert!(
+                    logged,
+                    "{} logged nothing with trace_id {unsampled}",
+                    p.name()
+                );
+            }
+        }
+        stack.assert_no_panics();
     }
-    stack.assert_no_panics();
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs: prometheus"]
+    async fn tail_sampling_keeps_exemplar_traces() {
+        test_support::require(test_support::Dependency::Prometheus);
+        let config = infra_tests::files::read_yaml(
+            &infra_tests::files::workspace_root().join("infra/otel-collector/config.yaml"),
+        )
+        .unwrap();
+        let tail: TailSampling = serde_json::from_value(
+            serde_json::to_value(&config["processors"]["tail_sampling"]).unwrap(),
+        )
+        .expect("infra/otel-collector/config.yaml has a tail_sampling processor");
+        let policies = tail.policies().unwrap_or_else(|e| panic!("{e}"));
+        let exemplar_policy = policies
+            .iter()
+            .find(|(_, p)| {
+                matches!(p, test_support::otlp_sink::tail_sampling::Policy::BooleanAttribute { key, value: true } if key == "webstore.exemplar")
+            })
+            .map(|(name, _)| name.clone())
+            .expect("a policy keeps every trace marked webstore.exemplar = true");
+
+        let mut stack = Stack::start_with(options("tail")).unwrap_or_else(|e| panic!("{e:#}"));
+        let client = client();
+        let ids = product_ids(&client, &stack).await;
+        let bases: Vec<(&str, String)> = SERVICES
+            .iter()
+            .map(|s| (*s, stack.url_of(s).unwrap().to_owned()))
+            .collect();
+
+        // Scrape intervals: each round is 160 checkouts and 320 catalog reads, 8 at a time, then
+        // one scrape of every service. Two warm-up rounds, then three measured.
+        let mut previous: BTreeMap<&str, Buckets> = BTreeMap::new();
+        let mut exemplars: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut checked = 0;
+        let mut missing = Vec::new();
+        for round in 0..5 {
+            for batch in 0..60 {
+                let calls = (0..8).map(|j| {
+                    let i = batch * 8 + j;
+                    let client = client.clone();
+                    let product = ids[i % ids.len()].clone();
+                    let stack = &stack;
+                    async move {
+                        if i % 3 == 0 {
+                            checkout(&client, stack, &product, None).await
+                        } else {
+                            client
+                                .get(format!("{}/api/v1/products/{product}", stack.catalog))
+                                .send()
+                                .await
+                                .map(|r| r.status().as_u16())
+                                .unwrap_or(0)
+                        }
+                    }
+                });
+                for status in join_all(calls).await {
+                    assert!(matches!(status, 200 | 201 | 402), "answer {status}");
+                }
+            }
+            for (service, base) in &bases {
+                let now = buckets(&metrics(&client, base).await);
+                let before = previous.remove(service).unwrap_or_default();
+                for ((series, le), (count, exemplar)) in &now {
+                    if let Some(e) = exemplar {
+                        exemplars.insert(e.clone());
+                    }
+                    let observed = count.saturating_sub(
+                        before.get(&(series.clone(), le.clone())).map_or(0, |b| b.0),
+                    );
+                    if round >= 2 && observed >= 20 {
+                        checked += 1;
+                        if exemplar.is_none() {
+                            missing.push(format!(
+                                "{service} round {round}: {series} le={le} ({observed} observations)"
+                            ));
+                        }
+                    }
+                }
+                previous.insert(service, now);
+            }
+        }
+        assert!(
+            checked >= 10,
+            "only {checked} buckets had 20 observations in an interval"
+        );
+        assert!(
+            missing.is_empty(),
+            "buckets with ≥ 20 observations and no exemplar:\n{}",
+            missing.join("\n")
+        );
+        eprintln!("{checked} bucket-intervals with 20 or more observations, each with an exemplar");
+
+        stop_services(&mut stack);
+        let spans = stack.sink.store.all_spans();
+        let mut traces: BTreeMap<String, Vec<StoredSpan>> = BTreeMap::new();
+        for s in spans {
+            traces.entry(s.trace_id.clone()).or_default().push(s);
+        }
+        let decisions = tail
+            .decide(traces.iter().map(|(id, s)| (id.as_str(), s.as_slice())))
+            .unwrap();
+
+        // Every exemplar resolves after tail sampling: its trace is kept, and holds its span.
+        assert!(exemplars.len() >= 10, "{} exemplars", exemplars.len());
+        for (trace_id, span_id) in &exemplars {
+            let kept = decisions
+                .get(trace_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            assert!(
+                kept.contains(&exemplar_policy),
+                "exemplar trace {trace_id} kept by {kept:?}, not by {exemplar_policy}"
+            );
+            assert!(
+                traces[trace_id].iter().any(|s| &s.span_id == span_id),
+                "exemplar span {span_id} is in trace {trace_id}"
+            );
+        }
+        // The ordinary traces (no error, not slow, no exemplar) are sampled at ≈ 10 %.
+        let ordinary: Vec<&Vec<String>> = decisions
+            .values()
+            .filter(|kept| {
+                kept.iter()
+                    .all(|p| p != &exemplar_policy && p != "errors" && p != "slow")
+            })
+            .collect();
+        let ordinary_kept = ordinary.iter().filter(|k| !k.is_empty()).count();
+        eprintln!(
+            "{} traces exported at 10 % head sampling; {} exemplars, all kept; {ordinary_kept} of {} ordinary traces kept",
+            traces.len(),
+            exemplars.len(),
+            ordinary.len()
+        );
+        assert!(ordinary.len() >= 50, "{} ordinary traces", ordinary.len());
+        assert!(
+            (ordinary_kept as f64) < 0.25 * ordinary.len() as f64,
+            "about 10 % of ordinary traces kept, got {ordinary_kept} of {}",
+            ordinary.len()
+        );
+        stack.assert_no_panics();
+    }
 }
 
 /// One histogram bucket's exposition line: `<name>_bucket{<labels>,le="…"} <count> # {…} …`.
@@ -283,147 +428,4 @@ fn buckets(text: &str) -> Buckets {
         );
     }
     out
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tail_sampling_keeps_exemplar_traces() {
-    if !prometheus_available() {
-        test_support::unavailable("the prometheus binary (apt-get install prometheus)");
-        return;
-    }
-    let config = infra_tests::files::read_yaml(
-        &infra_tests::files::workspace_root().join("infra/otel-collector/config.yaml"),
-    )
-    .unwrap();
-    let tail: TailSampling = serde_json::from_value(
-        serde_json::to_value(&config["processors"]["tail_sampling"]).unwrap(),
-    )
-    .expect("infra/otel-collector/config.yaml has a tail_sampling processor");
-    let policies = tail.policies().unwrap_or_else(|e| panic!("{e}"));
-    let exemplar_policy = policies
-        .iter()
-        .find(|(_, p)| {
-            matches!(p, test_support::otlp_sink::tail_sampling::Policy::BooleanAttribute { key, value: true } if key == "webstore.exemplar")
-        })
-        .map(|(name, _)| name.clone())
-        .expect("a policy keeps every trace marked webstore.exemplar = true");
-
-    let mut stack = Stack::start_with(options("tail")).unwrap_or_else(|e| panic!("{e:#}"));
-    let client = client();
-    let ids = product_ids(&client, &stack).await;
-    let bases: Vec<(&str, String)> = SERVICES
-        .iter()
-        .map(|s| (*s, stack.url_of(s).unwrap().to_owned()))
-        .collect();
-
-    // Scrape intervals: each round is 160 checkouts and 320 catalog reads, 8 at a time, then
-    // one scrape of every service. Two warm-up rounds, then three measured.
-    let mut previous: BTreeMap<&str, Buckets> = BTreeMap::new();
-    let mut exemplars: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut checked = 0;
-    let mut missing = Vec::new();
-    for round in 0..5 {
-        for batch in 0..60 {
-            let calls = (0..8).map(|j| {
-                let i = batch * 8 + j;
-                let client = client.clone();
-                let product = ids[i % ids.len()].clone();
-                let stack = &stack;
-                async move {
-                    if i % 3 == 0 {
-                        checkout(&client, stack, &product, None).await
-                    } else {
-                        client
-                            .get(format!("{}/api/v1/products/{product}", stack.catalog))
-                            .send()
-                            .await
-                            .map(|r| r.status().as_u16())
-                            .unwrap_or(0)
-                    }
-                }
-            });
-            for status in join_all(calls).await {
-                assert!(matches!(status, 200 | 201 | 402), "answer {status}");
-            }
-        }
-        for (service, base) in &bases {
-            let now = buckets(&metrics(&client, base).await);
-            let before = previous.remove(service).unwrap_or_default();
-            for ((series, le), (count, exemplar)) in &now {
-                if let Some(e) = exemplar {
-                    exemplars.insert(e.clone());
-                }
-                let observed = count
-                    .saturating_sub(before.get(&(series.clone(), le.clone())).map_or(0, |b| b.0));
-                if round >= 2 && observed >= 20 {
-                    checked += 1;
-                    if exemplar.is_none() {
-                        missing.push(format!(
-                            "{service} round {round}: {series} le={le} ({observed} observations)"
-                        ));
-                    }
-                }
-            }
-            previous.insert(service, now);
-        }
-    }
-    assert!(
-        checked >= 10,
-        "only {checked} buckets had 20 observations in an interval"
-    );
-    assert!(
-        missing.is_empty(),
-        "buckets with ≥ 20 observations and no exemplar:\n{}",
-        missing.join("\n")
-    );
-    eprintln!("{checked} bucket-intervals with 20 or more observations, each with an exemplar");
-
-    stop_services(&mut stack);
-    let spans = stack.sink.store.all_spans();
-    let mut traces: BTreeMap<String, Vec<StoredSpan>> = BTreeMap::new();
-    for s in spans {
-        traces.entry(s.trace_id.clone()).or_default().push(s);
-    }
-    let decisions = tail
-        .decide(traces.iter().map(|(id, s)| (id.as_str(), s.as_slice())))
-        .unwrap();
-
-    // Every exemplar resolves after tail sampling: its trace is kept, and holds its span.
-    assert!(exemplars.len() >= 10, "{} exemplars", exemplars.len());
-    for (trace_id, span_id) in &exemplars {
-        let kept = decisions
-            .get(trace_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        assert!(
-            kept.contains(&exemplar_policy),
-            "exemplar trace {trace_id} kept by {kept:?}, not by {exemplar_policy}"
-        );
-        assert!(
-            traces[trace_id].iter().any(|s| &s.span_id == span_id),
-            "exemplar span {span_id} is in trace {trace_id}"
-        );
-    }
-    // The ordinary traces (no error, not slow, no exemplar) are sampled at ≈ 10 %.
-    let ordinary: Vec<&Vec<String>> = decisions
-        .values()
-        .filter(|kept| {
-            kept.iter()
-                .all(|p| p != &exemplar_policy && p != "errors" && p != "slow")
-        })
-        .collect();
-    let ordinary_kept = ordinary.iter().filter(|k| !k.is_empty()).count();
-    eprintln!(
-        "{} traces exported at 10 % head sampling; {} exemplars, all kept; {ordinary_kept} of {} ordinary traces kept",
-        traces.len(),
-        exemplars.len(),
-        ordinary.len()
-    );
-    assert!(ordinary.len() >= 50, "{} ordinary traces", ordinary.len());
-    assert!(
-        (ordinary_kept as f64) < 0.25 * ordinary.len() as f64,
-        "about 10 % of ordinary traces kept, got {ordinary_kept} of {}",
-        ordinary.len()
-    );
-    stack.assert_no_panics();
 }

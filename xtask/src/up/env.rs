@@ -47,7 +47,7 @@ pub(super) fn service_env(service: Service) -> Vec<(&'static str, String, Policy
     vars.push(("LOG_FORMAT", "json".to_owned(), Default));
     vars.push(("RUST_LOG", "info".to_owned(), Default));
     if service == GATEWAY {
-        vars.push(("ADMIN_TOKEN", "dev-admin-token".to_owned(), Default));
+        vars.push(("ADMIN_TOKEN", services::DEV_ADMIN_TOKEN.to_owned(), Default));
         vars.push(("GATEWAY_LATENCY_SCALE", "1.0".to_owned(), Default));
     }
     if service == ORDER {

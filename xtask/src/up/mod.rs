@@ -20,7 +20,7 @@ use crate::flags;
 use crate::stack::{self, Service, COMPOSE_FILE};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const DEFAULT_API_KEYS: &str = "demo:demo-key";
+const DEFAULT_API_KEYS: &str = devstack::services::DEV_API_KEYS;
 
 impl flags::Up {
     pub(crate) fn run(self, sh: &Shell) -> Result<()> {

@@ -86,6 +86,7 @@ pub(super) fn run(_sh: &Shell, release: bool, detach: bool) -> Result<()> {
         Ok(prometheus) => {
             let api_keys = user_env("API_KEYS").unwrap_or_else(|| DEFAULT_API_KEYS.to_owned());
             let summary = NativeSummary {
+                admin_token: admin_token_shown(&user_env),
                 logs_dir: display_path(&root, &state.logs_dir()),
                 pids_dir: display_path(&root, &state.pids_dir()),
                 prometheus,
@@ -114,6 +115,15 @@ pub(super) fn run(_sh: &Shell, release: bool, detach: bool) -> Result<()> {
             }
             Err(err)
         }
+    }
+}
+
+/// The gateway's admin token as the summary shows it: `up`'s development default, or a
+/// reference to the developer's own variable (whose value is a secret).
+fn admin_token_shown(user_env: &dyn Fn(&str) -> Option<String>) -> String {
+    match user_env("ADMIN_TOKEN") {
+        Some(_) => "$ADMIN_TOKEN".to_owned(),
+        None => devstack::services::DEV_ADMIN_TOKEN.to_owned(),
     }
 }
 
@@ -227,7 +237,7 @@ impl NativeStack {
         }
 
         let config = self.state.prometheus_config();
-        fs::write(&config, render_prometheus_yml())
+        fs::write(&config, render_prometheus_yml(&self.root.join(RULES_DIR)))
             .with_context(|| format!("writing {}", config.display()))?;
         let listen = format!("{HOST}:{port}");
         let launch = prometheus::launch(
@@ -313,8 +323,12 @@ fn print_log_tail(root: &Path, process: &Process) {
     println!("---");
 }
 
-/// Prometheus scraping the three services every 5 s.
-fn render_prometheus_yml() -> String {
+/// The compose stack's recording and alert rules, loaded by the local Prometheus too, so an
+/// incident run with `cargo xtask traffic` fires the same alerts.
+const RULES_DIR: &str = "infra/prometheus/rules";
+
+/// Prometheus scraping the three services every 5 s and evaluating the rules in `rules_dir`.
+fn render_prometheus_yml(rules_dir: &Path) -> String {
     let config = ScrapeConfig {
         interval_secs: 5,
         max_exemplars: None,
@@ -324,8 +338,9 @@ fn render_prometheus_yml() -> String {
             .collect(),
     };
     format!(
-        "# Written by `cargo xtask up` on every start; edits are lost.\n{}",
-        config.render()
+        "# Written by `cargo xtask up` on every start; edits are lost.\n{}rule_files:\n  - '{}/*.yml'\n",
+        config.render(),
+        rules_dir.display()
     )
 }
 
@@ -335,7 +350,7 @@ mod tests {
 
     #[test]
     fn prometheus_config() {
-        let yml = render_prometheus_yml();
+        let yml = render_prometheus_yml(Path::new("/src/webstore/infra/prometheus/rules"));
         assert!(yml.starts_with("# Written by `cargo xtask up` on every start; edits are lost.\n"));
         for (job, port) in [
             ("order-service", 8080),
@@ -348,6 +363,10 @@ mod tests {
             );
         }
         assert!(yml.contains("scrape_interval: 5s"));
+        assert!(
+            yml.ends_with("rule_files:\n  - '/src/webstore/infra/prometheus/rules/*.yml'\n"),
+            "{yml}"
+        );
         assert!(
             !yml.contains("scrape_protocols"),
             "Prometheus 2.42 rejects it"

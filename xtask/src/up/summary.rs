@@ -15,6 +15,8 @@ pub(super) enum PrometheusStatus {
 
 /// Everything printed once the local stack is ready.
 pub(super) struct NativeSummary {
+    /// As shown: the development token, or `$ADMIN_TOKEN` when the developer set their own.
+    pub(super) admin_token: String,
     pub(super) logs_dir: String,
     pub(super) pids_dir: String,
     pub(super) prometheus: PrometheusStatus,
@@ -67,6 +69,13 @@ impl NativeSummary {
             "\nIts distributed trace (use the trace_id from the response):\n  curl -s {sink}/api/traces/<trace_id>\n  \
              or open {sink}/"
         );
+        out.push_str(&incident_loop(None));
+        let _ = writeln!(
+            out,
+            "  fault API: curl -H 'Authorization: Bearer {}' {}/admin/faults",
+            self.admin_token,
+            GATEWAY.url()
+        );
         let _ = writeln!(
             out,
             "\nLogs: {}/<name>.log   pids: {}",
@@ -106,10 +115,37 @@ pub(super) fn compose(api_key: &str, product: &Result<String, String>) -> String
         "\nIts distributed trace (use the trace_id from the response): Grafana → Explore → Tempo, or\n  \
          curl -s http://localhost:3200/api/traces/<trace_id>\n",
     );
+    out.push_str(&incident_loop(Some("http://localhost:3200")));
     let _ = writeln!(
         out,
         "\nLogs: docker compose -f {COMPOSE_FILE} logs -f   stop: cargo xtask down"
     );
+    out
+}
+
+/// The next commands: traffic, its exemplars' traces, the chain's health. `tempo` is the trace
+/// backend when it is not the dev receiver.
+fn incident_loop(tempo: Option<&str>) -> String {
+    let trace_url = tempo
+        .map(|url| format!(" --trace-url {url}"))
+        .unwrap_or_default();
+    let mut out = String::from("\nThe incident loop (docs/INCIDENT_WALKTHROUGH.md):\n");
+    for (command, what) in [
+        (
+            "cargo xtask traffic".to_owned(),
+            "a minute of shoppers; --scenario slow-payments for an incident",
+        ),
+        (
+            format!("cargo xtask exemplars --slowest 3{trace_url}"),
+            "the slowest payments' traces as waterfalls",
+        ),
+        (
+            format!("cargo xtask doctor{trace_url}"),
+            "the exemplar chain, link by link",
+        ),
+    ] {
+        let _ = writeln!(out, "  {command:<62} # {what}");
+    }
     out
 }
 
@@ -212,6 +248,7 @@ mod tests {
     #[test]
     fn summary_lists_every_url() {
         let summary = NativeSummary {
+            admin_token: "dev-admin-token".to_owned(),
             logs_dir: "target/webstore/logs".to_owned(),
             pids_dir: "target/webstore/pids".to_owned(),
             prometheus: PrometheusStatus::Running { port: 9091 },
@@ -233,6 +270,11 @@ mod tests {
         assert!(text.contains("http://127.0.0.1:9091/graph?g0.expr=histogram_quantile%280.99%2C"));
         assert!(text.contains("\"product_id\":\"p-1\""));
         assert!(text.contains("Ctrl-C"));
+        assert!(text.contains("cargo xtask traffic "));
+        assert!(text.contains("cargo xtask exemplars --slowest 3 "));
+        assert!(text.contains(
+            "curl -H 'Authorization: Bearer dev-admin-token' http://127.0.0.1:8082/admin/faults"
+        ));
 
         let missing = NativeSummary {
             prometheus: PrometheusStatus::NotInstalled,
@@ -255,5 +297,6 @@ mod tests {
         ] {
             assert!(text.contains(url), "{url} in\n{text}");
         }
+        assert!(text.contains("cargo xtask doctor --trace-url http://localhost:3200"));
     }
 }

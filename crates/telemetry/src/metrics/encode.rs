@@ -10,6 +10,7 @@
 
 use std::fmt::Write;
 
+use super::describe::{MetricDescription, MetricKind};
 use super::exemplar::Sample;
 use super::family::{CounterFamily, HistogramFamily};
 use super::text;
@@ -69,14 +70,32 @@ pub(crate) fn histograms(out: &mut String, name: &str, family: &HistogramFamily,
     }
 }
 
+/// The span pipeline counter's family name, help and label: process-wide, in every registry's
+/// scrape.
+const SPAN_PIPELINE: &str = "otel_sdk_exporter_span_exported";
+const SPAN_PIPELINE_HELP: &str =
+    "Spans handed to the OTLP exporter, by outcome (this process's view of its span pipeline).";
+const SPAN_PIPELINE_LABELS: &[&str] = &["outcome"];
+
 /// The process-wide span pipeline counters, by outcome (see `crate::pipeline`).
 pub(crate) fn span_pipeline(out: &mut String, counts: &[(&str, u64)]) {
-    const NAME: &str = "otel_sdk_exporter_span_exported";
+    const NAME: &str = SPAN_PIPELINE;
     let _ = writeln!(out, "# TYPE {NAME} counter");
-    let _ = writeln!(out, "# HELP {NAME} Spans handed to the OTLP exporter, by outcome (this process's view of its span pipeline).");
+    let _ = writeln!(out, "# HELP {NAME} {SPAN_PIPELINE_HELP}");
     for (outcome, n) in counts {
         let _ = writeln!(out, "{NAME}_total{{outcome=\"{outcome}\"}} {n}");
     }
+}
+
+/// What [`span_pipeline`] writes, described.
+pub(crate) fn span_pipeline_description() -> MetricDescription {
+    MetricDescription::new(
+        SPAN_PIPELINE,
+        MetricKind::Counter,
+        SPAN_PIPELINE_HELP,
+        SPAN_PIPELINE_LABELS,
+        &[],
+    )
 }
 
 /// `name` + `suffix` + `{labels}` (no braces without labels).

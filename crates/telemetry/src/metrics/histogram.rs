@@ -173,6 +173,11 @@ impl Bounds {
     pub(crate) fn le(&self) -> &[Box<str>] {
         &self.le
     }
+
+    /// The finite bounds, ascending, as buckets are counted.
+    pub(crate) fn values(&self) -> &[f64] {
+        &self.values
+    }
 }
 
 /// A cumulative histogram with fixed bucket bounds and one exemplar per bucket.

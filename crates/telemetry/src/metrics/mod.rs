@@ -18,9 +18,11 @@
 //!
 //! # Layering
 //! Each module imports only those listed before it: `text` (formatting primitives),
-//! `exemplar` (span ids, exemplar sources), `histogram`, `family`, `encode`, `registry`. This
-//! file only declares them and re-exports what the rest of the crate uses.
+//! `describe` (what a family looks like, for documentation), `exemplar` (span ids, exemplar
+//! sources), `histogram`, `family`, `encode`, `registry`. This file only declares them and
+//! re-exports what the rest of the crate uses.
 
+mod describe;
 mod encode;
 mod exemplar;
 mod family;
@@ -28,6 +30,7 @@ mod histogram;
 mod registry;
 mod text;
 
+pub use describe::{MetricDescription, MetricKind};
 pub(crate) use exemplar::mark_current_root;
 pub use exemplar::{Exemplar, SpanIds, EXEMPLAR_ATTRIBUTE};
 pub use family::{Counter, CounterFamily, Family, HistogramFamily};

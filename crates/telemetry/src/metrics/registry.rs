@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
+use super::describe::{MetricDescription, MetricKind};
 use super::encode;
 use super::exemplar::unix_nanos;
 use super::family::{Counter, CounterFamily, Family, HistogramFamily};
@@ -23,6 +24,8 @@ struct Descriptor {
     /// `# TYPE …` and `# HELP …` lines, rendered at registration.
     header: String,
     metric: Metric,
+    /// What [`Registry::describe`] reports; kept apart from the encoding path.
+    description: MetricDescription,
 }
 
 /// A set of metric families, cheap to clone (shared), encoded by [`Registry::encode`].
@@ -88,6 +91,7 @@ impl Registry {
             name: name.to_owned(),
             header: encode::header(name, help, "counter"),
             metric: Metric::Counter(Arc::clone(&family)),
+            description: MetricDescription::new(name, MetricKind::Counter, help, labels, &[]),
         });
         family
     }
@@ -110,6 +114,8 @@ impl Registry {
         }
         // Bounds and their `le` strings are shared by every child of the family.
         let bounds = Arc::new(Bounds::new(buckets));
+        let description =
+            MetricDescription::new(name, MetricKind::Histogram, help, labels, bounds.values());
         let family = Arc::new(Family::new(labels, move || {
             Histogram::with_bounds(Arc::clone(&bounds))
         }));
@@ -117,8 +123,24 @@ impl Registry {
             name: name.to_owned(),
             header: encode::header(name, help, "histogram"),
             metric: Metric::Histogram(Arc::clone(&family)),
+            description,
         });
         family
+    }
+
+    /// Every family a scrape of this registry exposes, in the order it exposes them: those
+    /// registered, then the process-wide span pipeline counter.
+    pub(crate) fn describe(&self) -> Vec<MetricDescription> {
+        let families = self
+            .inner
+            .families
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        families
+            .iter()
+            .map(|d| d.description.clone())
+            .chain(std::iter::once(encode::span_pipeline_description()))
+            .collect()
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Descriptor>> {
@@ -211,6 +233,46 @@ mod tests {
         );
         assert!(text.contains("otel_sdk_exporter_span_exported_total{outcome=\"failure\"} "));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn describes_what_a_scrape_exposes() {
+        let r = Registry::new(Duration::from_secs(60));
+        r.histogram(
+            "x_seconds",
+            "X.",
+            &["route"],
+            &[1.0, 0.1, 1.0, f64::INFINITY],
+        );
+        r.counter("y_total", "Y.", &["kind"]);
+        let described = r.describe();
+        let names: Vec<&str> = described.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "x_seconds",
+                "y_total",
+                "otel_sdk_exporter_span_exported_total"
+            ]
+        );
+        assert_eq!(described[0].buckets, [0.1, 1.0], "as the encoder uses them");
+        assert_eq!(described[0].labels, ["route"]);
+        assert!(described[0].exemplars && !described[1].exemplars);
+        assert_eq!(described[2].labels, ["outcome"]);
+
+        // Every described series is in the scrape, with the described help and type.
+        let text = r.encode();
+        for d in &described {
+            let family = d.name.strip_suffix("_total").unwrap_or(&d.name);
+            assert!(
+                text.contains(&format!("# TYPE {family} {}\n", d.kind.as_str())),
+                "{text}"
+            );
+            assert!(
+                text.contains(&format!("# HELP {family} {}\n", d.help)),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -1,67 +1,95 @@
-//! `spawn_app()`: the real application on port 0 with its own database, a unique cache key
-//! prefix, and telemetry exported to the in-process OTLP sink.
+//! [`TestApp::builder`]: the real application on port 0, configured through the variables
+//! production reads (parsed by `Cli`, validated by `Settings::from_cli`), with its own
+//! database, a cache key prefix of its own, and telemetry exported to the in-process OTLP sink.
 
 use std::time::Duration;
 
-use catalog_service::config::{CacheSettings, Settings};
+use catalog_service::config::{Cli, Settings};
 use catalog_service::startup::Application;
 use reqwest::header::CONTENT_TYPE;
-use test_support::StoredSpan;
+use test_support::{StoredSpan, TestClient, TestTrace, Variables};
+use tracing::Instrument;
 
 pub struct TestApp {
     pub address: String,
     pub port: u16,
-    pub client: reqwest::Client,
+    /// Every request starts a trace this test owns ([`TestApp::logs`]).
+    pub client: TestClient,
     /// Every cache key of this app starts with it, so tests sharing one Redis never collide.
     pub key_prefix: String,
 }
 
+/// How a test configures its application: the variables a deployment sets.
+pub struct TestAppBuilder {
+    variables: Variables,
+}
+
 /// SQLite, in-process cache.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(test_support::sqlite_url(), None).await
+    TestApp::builder().spawn().await
 }
 
-/// A fresh Postgres database, or `None` when Postgres is unavailable (skipped loudly, or a
-/// failure with `WEBSTORE_REQUIRE_EXTERNAL=1`).
-pub async fn spawn_app_on_postgres() -> Option<TestApp> {
-    let url = test_support::postgres_database().await?;
-    Some(spawn_app_with(url, None).await)
+impl TestApp {
+    /// A fresh SQLite file, port 0, one worker, the in-process cache under a key prefix of its
+    /// own; each overridable with [`TestAppBuilder::setting`].
+    pub fn builder() -> TestAppBuilder {
+        let mut variables = Variables::default();
+        variables.set("BIND_ADDR", "127.0.0.1:0");
+        variables.set("DATABASE_URL", test_support::sqlite_url());
+        variables.set("HTTP_WORKERS", "1");
+        variables.set(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            test_support::otlp_traces_endpoint(),
+        );
+        variables.set(
+            "CATALOG_CACHE_KEY_PREFIX",
+            format!("test-{}:", uuid::Uuid::new_v4().simple()),
+        );
+        TestAppBuilder { variables }
+    }
+
+    /// Log lines (JSON) of this test's traces.
+    pub fn logs(&self) -> Vec<String> {
+        self.client.logs()
+    }
 }
 
-/// SQLite, with the Redis cache at `redis_url`.
-pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
-    spawn_app_with(test_support::sqlite_url(), Some(redis_url.to_owned())).await
-}
+impl TestAppBuilder {
+    /// Sets a variable the service reads (`REDIS_URL`, `CATALOG_CACHE_TTL`, …).
+    pub fn setting(mut self, variable: &str, value: impl Into<String>) -> Self {
+        self.variables.set(variable, value);
+        self
+    }
 
-pub async fn spawn_app_with(database_url: String, redis_url: Option<String>) -> TestApp {
-    let (telemetry_config, telemetry) =
-        test_support::app_telemetry("catalog-service", env!("CARGO_PKG_VERSION"));
-    let key_prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
-    let settings = Settings {
-        bind_addr: "127.0.0.1:0".parse().expect("literal address"),
-        database_url,
-        http_workers: Some(1),
-        telemetry: telemetry_config,
-        cache: CacheSettings {
-            redis_url,
-            key_prefix: key_prefix.clone(),
-            ..CacheSettings::default()
-        },
-    };
-    let app = Application::build(settings, &telemetry)
-        .await
-        .expect("the application builds");
-    let port = app.port();
-    let address = app.base_url().to_owned();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        port,
-        client: reqwest::Client::builder()
+    /// Starts the application; panics, like a bad deployment fails, if a setting is invalid.
+    pub async fn spawn(self) -> TestApp {
+        self.try_spawn()
+            .await
+            .unwrap_or_else(|e| panic!("the application did not start: {e:#}"))
+    }
+
+    pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        let cli: Cli = self.variables.parse()?;
+        let settings = Settings::from_cli(cli)?;
+        let telemetry = test_support::app_telemetry(&settings.telemetry);
+        let key_prefix = settings.cache.key_prefix.clone();
+        let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
-            .build()
-            .expect("build the test client"),
-        key_prefix,
+            .build()?;
+        let client = TestClient::new(http);
+        // Start-up logs (a Redis that does not answer, say) belong to this test too.
+        let app = Application::build(settings, &telemetry)
+            .instrument(client.span("start"))
+            .await?;
+        let port = app.port();
+        let address = app.base_url().to_owned();
+        tokio::spawn(app.run_until_stopped());
+        Ok(TestApp {
+            address,
+            port,
+            client,
+            key_prefix,
+        })
     }
 }
 
@@ -78,14 +106,14 @@ impl TestApp {
         self.get(&format!("/api/v1/products/{id}")).await
     }
 
-    pub async fn get_product_traced(
-        &self,
-        id: &str,
-        traceparent: &Traceparent,
-    ) -> reqwest::Response {
+    /// The product, requested as a child of `trace`.
+    pub async fn get_product_traced(&self, id: &str, trace: &TestTrace) -> reqwest::Response {
         self.client
-            .get(format!("{}/api/v1/products/{id}", self.address))
-            .header("traceparent", traceparent.header())
+            .request_in(
+                trace,
+                reqwest::Method::GET,
+                format!("{}/api/v1/products/{id}", self.address),
+            )
             .send()
             .await
             .expect("request sent")
@@ -148,30 +176,15 @@ pub fn problem_fields(body: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A sampled W3C trace context to send, with fresh ids.
-pub struct Traceparent {
-    pub trace_id: String,
-    pub span_id: String,
-}
-
-impl Traceparent {
-    pub fn sampled() -> Self {
-        let trace_id = uuid::Uuid::new_v4().simple().to_string();
-        let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
-        Self { trace_id, span_id }
-    }
-
-    pub fn header(&self) -> String {
-        format!("00-{}-{}-01", self.trace_id, self.span_id)
-    }
-
-    /// Waits (up to 10 s) until the trace's spans satisfy `predicate`; returns them either way.
-    pub async fn wait_for(&self, predicate: impl Fn(&[StoredSpan]) -> bool) -> Vec<StoredSpan> {
-        test_support::telemetry()
-            .store
-            .wait_for_trace(&self.trace_id, predicate, Duration::from_secs(10))
-            .await
-    }
+/// Waits (up to 10 s) until the spans of `trace` satisfy `predicate`; returns them either way.
+pub async fn wait_for_trace(
+    trace: &TestTrace,
+    predicate: impl Fn(&[StoredSpan]) -> bool,
+) -> Vec<StoredSpan> {
+    test_support::telemetry()
+        .store
+        .wait_for_trace(&trace.trace_id, predicate, Duration::from_secs(10))
+        .await
 }
 
 /// The server span our request created: kind `server`, child of the span id we sent.

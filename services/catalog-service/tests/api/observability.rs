@@ -2,7 +2,7 @@
 
 use reqwest::header::CONTENT_TYPE;
 
-use crate::helpers::{describe, server_span, spawn_app, Traceparent};
+use crate::helpers::{describe, server_span, spawn_app, wait_for_trace, TestApp};
 
 #[tokio::test]
 async fn metrics_are_openmetrics_with_the_cache_counter() {
@@ -85,30 +85,30 @@ async fn sqlite_sampled_request_yields_a_trace_with_server_and_database_spans() 
     traced_request_reaches_the_database(&spawn_app().await, "sqlite").await;
 }
 
-#[tokio::test]
-async fn postgres_sampled_request_yields_a_trace_with_server_and_database_spans() {
-    let Some(app) = crate::helpers::spawn_app_on_postgres().await else {
-        return;
-    };
-    traced_request_reaches_the_database(&app, "postgresql").await;
+mod needs_postgres {
+    use super::*;
+
+    #[tokio::test]
+    #[ignore = "needs: postgres"]
+    async fn postgres_sampled_request_yields_a_trace_with_server_and_database_spans() {
+        let app = TestApp::builder()
+            .setting("DATABASE_URL", test_support::postgres_database().await)
+            .spawn()
+            .await;
+        traced_request_reaches_the_database(&app, "postgresql").await;
+    }
 }
 
-async fn traced_request_reaches_the_database(app: &crate::helpers::TestApp, db_system: &str) {
-    let traceparent = Traceparent::sampled();
-    assert_eq!(
-        app.get_product_traced("p-0005", &traceparent)
-            .await
-            .status(),
-        200
-    );
+async fn traced_request_reaches_the_database(app: &TestApp, db_system: &str) {
+    let trace = app.client.new_trace(true);
+    assert_eq!(app.get_product_traced("p-0005", &trace).await.status(), 200);
 
-    let spans = traceparent
-        .wait_for(|spans| {
-            server_span(spans, &traceparent.span_id).is_some()
-                && spans.iter().any(|s| s.attribute("db.system").is_some())
-        })
-        .await;
-    let server = server_span(&spans, &traceparent.span_id).unwrap_or_else(|| {
+    let spans = wait_for_trace(&trace, |spans| {
+        server_span(spans, &trace.span_id).is_some()
+            && spans.iter().any(|s| s.attribute("db.system").is_some())
+    })
+    .await;
+    let server = server_span(&spans, &trace.span_id).unwrap_or_else(|| {
         panic!(
             "no server span parented on the sent span id:\n{}",
             describe(&spans)
@@ -119,7 +119,7 @@ async fn traced_request_reaches_the_database(app: &crate::helpers::TestApp, db_s
         Some("/api/v1/products/{id}"),
         "{server:?}"
     );
-    assert!(spans.iter().all(|s| s.trace_id == traceparent.trace_id));
+    assert!(spans.iter().all(|s| s.trace_id == trace.trace_id));
     let db = spans
         .iter()
         .find(|s| s.attribute_str("db.system") == Some(db_system))

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::helpers::{assert_problem, problem_fields, TestApp};
 
-/// Generates one `#[tokio::test]` per database for each scenario below.
+/// Generates one `#[tokio::test]` per database for each scenario below (`sqlite::…`, and
+/// `needs_postgres::…`, which needs a server: `test_support::external`).
 macro_rules! on_every_database {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -17,11 +18,15 @@ macro_rules! on_every_database {
                 }
             )*
         }
-        mod postgres {
+        mod needs_postgres {
             $(
                 #[tokio::test]
+                #[ignore = "needs: postgres"]
                 async fn $scenario() {
-                    let Some(app) = crate::helpers::spawn_app_on_postgres().await else { return };
+                    let app = crate::helpers::TestApp::builder()
+                        .setting("DATABASE_URL", test_support::postgres_database().await)
+                        .spawn()
+                        .await;
                     super::$scenario(&app).await;
                 }
             )*
@@ -211,29 +216,40 @@ async fn seed_spans_categories_and_prices(app: &TestApp) {
     assert!(prices.iter().any(|&p| p > 2000.0));
 }
 
-/// Start-up migrates and seeds; a second start on the same database must neither fail nor
-/// duplicate anything.
-async fn restart_keeps_one_catalogue(database_url: String) {
-    let first = crate::helpers::spawn_app_with(database_url.clone(), None).await;
-    let before = page(&first, "limit=100").await;
-    let second = crate::helpers::spawn_app_with(database_url, None).await;
-    let after = page(&second, "limit=100").await;
-    assert_eq!(before, after);
-    assert_eq!(
-        after["items"].as_array().map(Vec::len),
-        Some(catalog_service::store::migrations::SEED.len())
-    );
-}
+/// A second application on the same database finds the catalogue seeded once, not twice.
+mod restart {
+    use super::*;
 
-#[tokio::test]
-async fn sqlite_restart_keeps_one_catalogue() {
-    restart_keeps_one_catalogue(test_support::sqlite_url()).await;
-}
+    /// Start-up migrates and seeds; a second start on the same database must neither fail nor
+    /// duplicate anything.
+    async fn restart_keeps_one_catalogue(database_url: String) {
+        let first = TestApp::builder()
+            .setting("DATABASE_URL", &database_url)
+            .spawn()
+            .await;
+        let before = page(&first, "limit=100").await;
+        let second = TestApp::builder()
+            .setting("DATABASE_URL", database_url)
+            .spawn()
+            .await;
+        let after = page(&second, "limit=100").await;
+        assert_eq!(before, after);
+        assert_eq!(
+            after["items"].as_array().map(Vec::len),
+            Some(catalog_service::store::migrations::SEED.len())
+        );
+    }
 
-#[tokio::test]
-async fn postgres_restart_keeps_one_catalogue() {
-    let Some(url) = test_support::postgres_database().await else {
-        return;
-    };
-    restart_keeps_one_catalogue(url).await;
+    #[tokio::test]
+    async fn sqlite_keeps_one_catalogue() {
+        restart_keeps_one_catalogue(test_support::sqlite_url()).await;
+    }
+
+    mod needs_postgres {
+        #[tokio::test]
+        #[ignore = "needs: postgres"]
+        async fn postgres_keeps_one_catalogue() {
+            super::restart_keeps_one_catalogue(test_support::postgres_database().await).await;
+        }
+    }
 }

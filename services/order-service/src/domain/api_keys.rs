@@ -37,6 +37,8 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
+    pub const ALL: [AuthFailure; 3] = [Self::Missing, Self::Invalid, Self::Mismatch];
+
     pub fn reason(self) -> &'static str {
         match self {
             Self::Missing => "missing",

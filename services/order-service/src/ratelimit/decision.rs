@@ -9,6 +9,8 @@ pub enum Tier {
 }
 
 impl Tier {
+    pub const ALL: [Tier; 2] = [Self::Client, Self::Global];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Client => "client",

@@ -21,7 +21,7 @@ pub struct RateLimitMetrics {
 
 impl RateLimitMetrics {
     pub fn new(telemetry: &telemetry::Telemetry) -> Self {
-        Self {
+        let metrics = Self {
             limited: telemetry.counter(
                 "webstore_rate_limited",
                 "Requests refused with 429, by the tier that refused them.",
@@ -32,7 +32,14 @@ impl RateLimitMetrics {
                 "Rate-limit decisions made by the in-process limiter because Redis was unreachable, by tier.",
                 &["tier"],
             ),
+        };
+        // At 0 from the first scrape, so that `increase()` sees the first refusal after a
+        // restart (see `OrderMetrics::new`).
+        for tier in Tier::ALL {
+            metrics.limited.get(&[tier.as_str()]);
+            metrics.fallback.get(&[tier.as_str()]);
         }
+        metrics
     }
 }
 

@@ -240,18 +240,24 @@ async fn same_key_with_another_body_is_422_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_retry_while_the_first_is_running_is_409_then_replays() {
-    let app = spawn_app().await;
+    // The gateway holds the first charge for a second (within PAYMENT_TIMEOUT); the retry is
+    // sent once the gateway has the charge, so the first is surely in flight with its key held.
+    let app = TestApp::builder()
+        .setting("PAYMENT_TIMEOUT", "5s")
+        .setting("REQUEST_TIMEOUT", "10s")
+        .spawn()
+        .await;
     app.given_product("p-1", "Widget", 1999).await;
     app.given_gateway_responds(
         ResponseTemplate::new(201)
             .set_body_json(charge_json("ch_1"))
-            .set_delay(Duration::from_millis(250)),
+            .set_delay(Duration::from_secs(1)),
     )
     .await;
     let body = basket(&[("p-1", 1)]);
     let first = app.post_checkout_keyed(&body, ALICE_KEY, "key-busy");
     let second = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.wait_for_charge_requests(1).await;
         app.post_checkout_keyed(&body, ALICE_KEY, "key-busy").await
     };
     let (first, second) = tokio::join!(first, second);
@@ -377,14 +383,10 @@ async fn nothing_ordered_means_the_key_is_free_again() {
 
 #[tokio::test]
 async fn an_expired_key_is_forgotten() {
-    let app = spawn_app_custom(
-        test_support::sqlite_url(),
-        Overrides {
-            idempotency_ttl: Some(Duration::from_millis(300)),
-            ..Overrides::default()
-        },
-    )
-    .await;
+    let app = TestApp::builder()
+        .setting("IDEMPOTENCY_TTL", "300ms")
+        .spawn()
+        .await;
     app.given_product("p-1", "Widget", 1999).await;
     app.given_charge_succeeds("ch_1").await;
     let first = assert_created(
@@ -392,12 +394,23 @@ async fn an_expired_key_is_forgotten() {
             .await,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let second = assert_created(
-        app.post_checkout_keyed(&basket(&[("p-1", 2)]), ALICE_KEY, "key-ttl")
-            .await,
-    )
-    .await;
+    // Another body with the same key is a reuse (422, nothing written) until the key expires;
+    // then it is a new checkout.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let second = loop {
+        let response = app
+            .post_checkout_keyed(&basket(&[("p-1", 2)]), ALICE_KEY, "key-ttl")
+            .await;
+        if response.status().as_u16() == 201 {
+            break assert_created(response).await;
+        }
+        assert_problem(response, 422, "idempotency-key-reuse").await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key did not expire within 5 s of a 300 ms TTL"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
     assert_ne!(first["order_id"], second["order_id"]);
     assert_eq!(app.order_count().await, 2);
 }

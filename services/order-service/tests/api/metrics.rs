@@ -1,8 +1,6 @@
 //! Exemplars on /metrics: a payment-latency bucket links to the client span that timed the
 //! charge, an amount bucket to the checkout trace — and only when that trace is sampled.
 
-use std::time::Duration;
-
 use crate::helpers::*;
 
 const PAYMENT_PAID: &str =
@@ -15,13 +13,10 @@ async fn sampled_checkout_leaves_payment_and_amount_exemplars_of_its_trace() {
     let app = spawn_app().await;
     app.given_product("p-1", "Widget", 1999).await;
     app.given_charge_succeeds("ch_1").await;
-    let trace_id = random_trace_id();
+    let trace = app.new_trace(true);
+    let trace_id = trace.trace_id.clone();
     let response = app
-        .post_checkout_traced(
-            &basket(&[("p-1", 1)]),
-            ALICE_KEY,
-            &traceparent(&trace_id, &random_span_id(), true),
-        )
+        .post_checkout_traced(&basket(&[("p-1", 1)]), ALICE_KEY, &trace)
         .await;
     assert_created(response).await;
     let (_, client_span_id, _) = parse_traceparent(&app.charge_requests().await[0]);
@@ -74,13 +69,10 @@ async fn unsampled_checkout_leaves_no_exemplar() {
     let app = spawn_app().await;
     app.given_product("p-1", "Widget", 1999).await;
     app.given_charge_succeeds("ch_1").await;
-    let trace_id = random_trace_id();
+    let trace = app.new_trace(false);
+    let trace_id = trace.trace_id.clone();
     let response = app
-        .post_checkout_traced(
-            &basket(&[("p-1", 1)]),
-            ALICE_KEY,
-            &traceparent(&trace_id, &random_span_id(), false),
-        )
+        .post_checkout_traced(&basket(&[("p-1", 1)]), ALICE_KEY, &trace)
         .await;
     let placed = assert_created(response).await;
     assert!(
@@ -112,8 +104,8 @@ async fn unsampled_checkout_leaves_no_exemplar() {
         "{text}"
     );
 
-    // Batches leave every 100 ms; give them time to show that nothing of this trace is exported.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Whatever had ended has now been exported: none of it is of this trace.
+    test_support::flush_spans().await;
     assert!(
         test_support::telemetry().store.trace(&trace_id).is_empty(),
         "unsampled spans are not exported"
@@ -135,4 +127,43 @@ async fn metrics_expose_the_http_and_business_families() {
     ] {
         assert!(text.contains(family), "{family} missing:\n{text}");
     }
+}
+
+/// Counters whose label values are known exist at 0 on a fresh application, so that
+/// `increase()` over them sees the first increment after a restart.
+#[tokio::test]
+async fn labelled_counters_start_at_zero() {
+    let app = spawn_app().await;
+    let text = app.metrics_text().await;
+    for series in [
+        "webstore_orders_total{status=\"paid\"}",
+        "webstore_orders_total{status=\"declined\"}",
+        "webstore_orders_total{status=\"payment_failed\"}",
+        "webstore_orders_total{status=\"payment_unknown\"}",
+        "webstore_auth_failures_total{reason=\"missing\"}",
+        "webstore_auth_failures_total{reason=\"invalid\"}",
+        "webstore_auth_failures_total{reason=\"mismatch\"}",
+        "webstore_idempotency_requests_total{result=\"new\"}",
+        "webstore_idempotency_requests_total{result=\"resumed\"}",
+        "webstore_idempotency_requests_total{result=\"replayed\"}",
+        "webstore_idempotency_requests_total{result=\"conflict\"}",
+        "webstore_idempotency_requests_total{result=\"key_reuse\"}",
+        "webstore_suspicious_activity_total{rule=\"bulk_quantity\"}",
+        "webstore_suspicious_activity_total{rule=\"high_amount\"}",
+        "webstore_suspicious_activity_total{rule=\"repeated_declines\"}",
+        "webstore_suspicious_activity_total{rule=\"card_testing\"}",
+        "webstore_rate_limited_total{tier=\"client\"}",
+        "webstore_rate_limited_total{tier=\"global\"}",
+        "webstore_rate_limit_fallback_total{tier=\"client\"}",
+        "webstore_rate_limit_fallback_total{tier=\"global\"}",
+    ] {
+        assert!(
+            text.contains(&format!("\n{series} 0\n")),
+            "{series} at 0:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("webstore_orders_total{status=\"pending\"}"),
+        "pending is not an outcome: never counted\n{text}"
+    );
 }

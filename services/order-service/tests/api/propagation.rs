@@ -16,15 +16,15 @@ struct Traced {
 async fn traced_checkout(app: &TestApp) -> Traced {
     app.given_product("p-1", "Widget", 1999).await;
     app.given_charge_succeeds("ch_1").await;
-    let trace_id = random_trace_id();
-    let remote_parent = random_span_id();
+    let trace = app.new_trace(true);
     let response = app
-        .post_checkout_traced(
-            &basket(&[("p-1", 1)]),
-            ALICE_KEY,
-            &traceparent(&trace_id, &remote_parent, true),
-        )
+        .post_checkout_traced(&basket(&[("p-1", 1)]), ALICE_KEY, &trace)
         .await;
+    let TestTrace {
+        trace_id,
+        span_id: remote_parent,
+        ..
+    } = trace;
     let placed = assert_created(response).await;
     assert_eq!(
         placed["trace_id"],
@@ -122,12 +122,22 @@ async fn a_checkout_without_traceparent_starts_a_trace_and_propagates_it() {
     app.given_product("p-1", "Widget", 1999).await;
     app.given_charge_succeeds("ch_1").await;
 
-    let placed = assert_created(
-        app.post_checkout(&basket(&[("p-1", 1)]), Some(ALICE_KEY))
-            .await,
-    )
-    .await;
+    // The plain client: no `traceparent` at all.
+    let response = app
+        .client
+        .untraced()
+        .post(app.url("/api/v1/checkout"))
+        .bearer_auth(ALICE_KEY)
+        .json(&basket(&[("p-1", 1)]))
+        .send()
+        .await
+        .expect("send the checkout");
+    let placed = assert_created(response).await;
     let trace_id = placed["trace_id"].as_str().expect("a new sampled trace");
+    assert!(
+        !app.client.traces().contains(trace_id),
+        "a trace the service started, not one of the test's"
+    );
     let (sent_to_gateway, _, flags) = parse_traceparent(&app.charge_requests().await[0]);
     let (sent_to_catalog, _, _) = parse_traceparent(&app.catalog_requests().await[0]);
     assert_eq!(sent_to_gateway, trace_id);

@@ -1,36 +1,22 @@
 //! Secrets never leave the process: after every authentication path (valid, invalid, missing,
 //! conflicting, duplicated keys; idempotent replays; rate-limit refusals), no API key occurs in
-//! any captured log line or exported span of this test binary.
-
-use std::time::Duration;
-
-use order_service::ratelimit::{Limits, Quota};
+//! any log line or exported span of this test's requests.
 
 use crate::helpers::*;
 
 #[tokio::test]
 async fn no_api_key_reaches_logs_or_spans() {
-    let app = spawn_app_custom(
-        test_support::sqlite_url(),
-        Overrides {
-            rate_limits: Some(Limits {
-                client: Some(Quota::per_second(3)),
-                global: None,
-            }),
-            ..Overrides::default()
-        },
-    )
-    .await;
+    let app = TestApp::builder()
+        .setting("RATE_LIMIT_CLIENT", "3/s")
+        .spawn()
+        .await;
     app.given_product("p-1", "Widget", 1999).await;
     app.given_charge_succeeds("ch_1").await;
     let wrong = format!("wrong-key-{}", uuid::Uuid::new_v4().simple());
     let body = basket(&[("p-1", 1)]);
 
-    let trace_id = random_trace_id();
-    let parent = traceparent(&trace_id, &random_span_id(), true);
     let placed = app
         .checkout_request(Some(ALICE_KEY))
-        .header("traceparent", &parent)
         .header("Idempotency-Key", "secret-test")
         .json(&body)
         .send()
@@ -46,10 +32,7 @@ async fn no_api_key_reaches_logs_or_spans() {
         (Some(BOB_KEY), Some(wrong.as_str())),
         (None, None),
     ] {
-        let mut request = app
-            .client
-            .get(app.url("/api/v1/orders/x"))
-            .header("traceparent", &parent);
+        let mut request = app.client.get(app.url("/api/v1/orders/x"));
         if let Some(k) = bearer {
             request = request.bearer_auth(k);
         }
@@ -64,21 +47,29 @@ async fn no_api_key_reaches_logs_or_spans() {
         app.get_order("x", Some(BOB_KEY)).await;
     }
 
-    // The batch processor exports every 100 ms in tests.
-    let spans = test_support::telemetry()
+    // Everything this test's requests caused, spans exported to the end.
+    test_support::flush_spans().await;
+    let logs = app.logs();
+    let spans: Vec<_> = test_support::telemetry()
         .store
-        .wait_for_trace(&trace_id, |s| s.len() >= 6, Duration::from_secs(5))
-        .await;
-    assert!(!spans.is_empty());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+        .all_spans()
+        .into_iter()
+        .filter(|s| app.client.traces().contains(&s.trace_id))
+        .collect();
+    assert!(
+        spans.len() >= 12,
+        "a server span per request at least: {}",
+        spans.len()
+    );
+    assert!(!logs.is_empty(), "the refusals are logged");
     let secrets = [ALICE_KEY, BOB_KEY, wrong.as_str()];
-    for line in test_support::captured_logs() {
+    for line in &logs {
         for secret in secrets {
             assert!(!line.contains(secret), "a log line holds a key: {line}");
         }
     }
-    for span in test_support::telemetry().store.all_spans() {
-        let text = serde_json::to_string(&span).expect("span as JSON");
+    for span in &spans {
+        let text = serde_json::to_string(span).expect("span as JSON");
         for secret in secrets {
             assert!(!text.contains(secret), "span {} holds a key", span.name);
         }

@@ -19,30 +19,23 @@ async fn assert_flagged(app: &TestApp, rule: &str, times: u64) {
     assert!(metrics.contains(&line), "{line}{metrics}");
 }
 
+/// Every rule's series is there from the start, at 0; quiet means they all still are.
 async fn assert_quiet(app: &TestApp) {
     let metrics = app.metrics_text().await;
-    assert!(
-        suspicious_lines(&metrics).is_empty(),
-        "{:?}",
-        suspicious_lines(&metrics)
-    );
+    let lines = suspicious_lines(&metrics);
+    assert_eq!(lines.len(), 4, "one series per rule: {lines:?}");
+    assert!(lines.iter().all(|l| l.ends_with(" 0")), "{lines:?}");
 }
 
 /// A traced checkout; returns the response and its trace id.
 async fn traced(app: &TestApp, body: &Value) -> (reqwest::Response, String) {
-    let trace_id = random_trace_id();
-    let response = app
-        .post_checkout_traced(
-            body,
-            ALICE_KEY,
-            &traceparent(&trace_id, &random_span_id(), true),
-        )
-        .await;
-    (response, trace_id)
+    let trace = app.new_trace(true);
+    let response = app.post_checkout_traced(body, ALICE_KEY, &trace).await;
+    (response, trace.trace_id)
 }
 
 /// The rule's span event in the trace, and its warning log line with the trace id.
-async fn assert_reported(trace_id: &str, rule: &str) {
+async fn assert_reported(app: &TestApp, trace_id: &str, rule: &str) {
     let spans = test_support::telemetry()
         .store
         .wait_for_trace(
@@ -62,7 +55,7 @@ async fn assert_reported(trace_id: &str, rule: &str) {
         .unwrap_or_else(|| panic!("no order.suspicious event:\n{}", describe(&spans)));
     assert_eq!(event.attributes["suspicious.rule"], rule);
     assert!(event.attributes.contains_key("suspicious.reason"));
-    let logs = test_support::captured_logs();
+    let logs = app.logs();
     let line = logs
         .iter()
         .find(|l| l.contains("order.suspicious") && l.contains(trace_id))
@@ -81,7 +74,7 @@ async fn bulk_quantity_flags_without_blocking() {
     let (response, trace_id) = traced(&app, &basket(&[("p-1", 60), ("p-1", 40)])).await;
     assert_created(response).await;
     assert_flagged(&app, "bulk_quantity", 1).await;
-    assert_reported(&trace_id, "bulk_quantity").await;
+    assert_reported(&app, &trace_id, "bulk_quantity").await;
 }
 
 #[tokio::test]
@@ -92,7 +85,7 @@ async fn high_amount_flags_without_blocking() {
     let (response, trace_id) = traced(&app, &basket(&[("p-gold", 1)])).await;
     assert_created(response).await;
     assert_flagged(&app, "high_amount", 1).await;
-    assert_reported(&trace_id, "high_amount").await;
+    assert_reported(&app, &trace_id, "high_amount").await;
 }
 
 #[tokio::test]
@@ -120,7 +113,7 @@ async fn repeated_declines_flag_the_third_decline() {
     let (response, trace_id) = traced(&app, &basket(&[("p-1", 1)])).await;
     assert_problem(response, 402, "payment-declined").await;
     assert_flagged(&app, "repeated_declines", 1).await;
-    assert_reported(&trace_id, "repeated_declines").await;
+    assert_reported(&app, &trace_id, "repeated_declines").await;
 }
 
 #[tokio::test]
@@ -147,7 +140,7 @@ async fn card_testing_flags_the_fifth_small_order() {
     let (response, trace_id) = traced(&app, &basket(&[("p-tiny", 1)])).await;
     assert_created(response).await;
     assert_flagged(&app, "card_testing", 1).await;
-    assert_reported(&trace_id, "card_testing").await;
+    assert_reported(&app, &trace_id, "card_testing").await;
 }
 
 #[tokio::test]

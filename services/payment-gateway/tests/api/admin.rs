@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, error_fields, header, read, spawn_app, Spawn, ADMIN_TOKEN};
+use crate::helpers::{assert_problem, error_fields, header, read, spawn_app, TestApp, ADMIN_TOKEN};
 
 #[tokio::test]
 async fn without_an_admin_token_the_admin_routes_do_not_exist() {
-    let app = Spawn::new().without_admin().start().await;
+    let app = TestApp::builder().without_admin().spawn().await;
     for response in [
         app.get_faults(Some(ADMIN_TOKEN)).await,
         app.put_faults(Some(ADMIN_TOKEN), &json!({"error_rate": 1.0}))
@@ -44,7 +44,7 @@ async fn a_missing_or_wrong_token_is_a_401_with_a_bearer_challenge() {
 
 #[tokio::test]
 async fn get_answers_the_shipped_defaults() {
-    let app = Spawn::new().default_faults().start().await;
+    let app = TestApp::builder().default_faults().spawn().await;
     let (status, _, _, body) = read(app.get_faults(Some(ADMIN_TOKEN)).await).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -55,7 +55,7 @@ async fn get_answers_the_shipped_defaults() {
 
 #[tokio::test]
 async fn put_replaces_only_the_given_fields_and_every_worker_sees_it() {
-    let app = Spawn::new().default_faults().start().await;
+    let app = TestApp::builder().default_faults().spawn().await;
 
     let (status, _, _, body) = read(
         app.put_faults(
@@ -90,7 +90,7 @@ async fn put_replaces_only_the_given_fields_and_every_worker_sees_it() {
 
 #[tokio::test]
 async fn invalid_values_and_unknown_fields_are_422_and_change_nothing() {
-    let app = Spawn::new().default_faults().start().await;
+    let app = TestApp::builder().default_faults().spawn().await;
     for (patch, field) in [
         (json!({"error_rate": 1.5}), "error_rate"),
         (json!({"timeout_rate": -0.1}), "timeout_rate"),

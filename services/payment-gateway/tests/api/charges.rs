@@ -106,10 +106,12 @@ async fn a_gateway_error_answers_503_and_stores_nothing(app: TestApp) {
 async fn a_timed_out_charge_is_stored_and_a_retry_gets_it_at_once(app: TestApp) {
     app.set_faults(json!({"timeout_rate": 1.0})).await;
     let key = new_key();
-    let impatient = reqwest::Client::builder()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .expect("client");
+    let impatient = test_support::TestClient::new(
+        reqwest::Client::builder()
+            .timeout(Duration::from_millis(300))
+            .build()
+            .expect("client"),
+    );
 
     let error = app
         .post_charge_with(&impatient, Some(&key), &charge_body("ord_4"))

@@ -1,52 +1,68 @@
-//! `spawn_app()` and the [`TestApp`] with one method per endpoint.
+//! [`TestApp::builder`]: the real gateway on port 0, configured through the variables
+//! production reads (parsed by `Cli`, validated by `Settings::from_cli`), and the [`TestApp`]
+//! with one method per endpoint.
 
 use std::time::Duration;
 
-use payment_gateway::config::{AdminToken, Settings};
-use payment_gateway::domain::{FaultsPatch, LatencyScale};
+use payment_gateway::config::{Cli, Settings};
+use payment_gateway::domain::FaultsPatch;
 use payment_gateway::startup::Application;
 use payment_gateway::store::charges;
 use reqwest::header::AUTHORIZATION;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
+use test_support::{TestClient, Variables};
+use tracing::Instrument;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
-
-/// Tiny but not zero: the latency model and the sleep still run, in microseconds.
-const LATENCY_SCALE: f64 = 0.001;
 
 pub struct TestApp {
     pub address: String,
     pub port: u16,
-    pub client: reqwest::Client,
+    /// Every request starts a trace this test owns.
+    pub client: TestClient,
     pub db: DatabaseConnection,
 }
 
-/// How to start the app; [`spawn_app`] covers the common case.
-pub struct Spawn {
-    database_url: Option<String>,
-    admin: bool,
+/// How a test configures the gateway: the variables a deployment sets, plus whether to keep the
+/// shipped fault defaults (a run-time state, set through the admin API, not a setting).
+pub struct TestAppBuilder {
+    variables: Variables,
     default_faults: bool,
 }
 
-impl Spawn {
-    pub fn new() -> Self {
-        Self {
-            database_url: None,
-            admin: true,
+impl TestApp {
+    /// A fresh SQLite file, port 0, two workers, `ADMIN_TOKEN` set, and a tiny but not zero
+    /// `GATEWAY_LATENCY_SCALE` (the latency model and the sleep still run, in microseconds);
+    /// each overridable with [`TestAppBuilder::setting`].
+    pub fn builder() -> TestAppBuilder {
+        let mut variables = Variables::default();
+        variables.set("BIND_ADDR", "127.0.0.1:0");
+        variables.set("DATABASE_URL", test_support::sqlite_url());
+        variables.set("HTTP_WORKERS", "2");
+        variables.set(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            test_support::otlp_traces_endpoint(),
+        );
+        variables.set("ADMIN_TOKEN", ADMIN_TOKEN);
+        variables.set("GATEWAY_LATENCY_SCALE", "0.001");
+        TestAppBuilder {
+            variables,
             default_faults: false,
         }
     }
+}
 
-    /// Another database than a fresh SQLite file (a Postgres one).
-    pub fn database(mut self, url: String) -> Self {
-        self.database_url = Some(url);
+impl TestAppBuilder {
+    /// Sets a variable the gateway reads (`DATABASE_URL`, `GATEWAY_SEED`, …).
+    pub fn setting(mut self, variable: &str, value: impl Into<String>) -> Self {
+        self.variables.set(variable, value);
         self
     }
 
     /// No `ADMIN_TOKEN`: the /admin routes must not exist.
     pub fn without_admin(mut self) -> Self {
-        self.admin = false;
+        self.variables.unset("ADMIN_TOKEN");
         self
     }
 
@@ -57,57 +73,48 @@ impl Spawn {
         self
     }
 
-    pub async fn start(self) -> TestApp {
-        let (telemetry_config, telemetry) =
-            test_support::app_telemetry("payment-gateway", env!("CARGO_PKG_VERSION"));
-        let database_url = self.database_url.unwrap_or_else(test_support::sqlite_url);
-        let settings = Settings {
-            bind_addr: "127.0.0.1:0".parse().expect("literal address"),
-            database_url,
-            http_workers: Some(2),
-            telemetry: telemetry_config,
-            admin_token: if self.admin {
-                AdminToken::new(ADMIN_TOKEN)
-            } else {
-                None
-            },
-            latency_scale: LatencyScale::new(LATENCY_SCALE).expect("valid scale"),
-            seed: None,
-        };
-        let app = Application::build(settings, &telemetry)
+    /// Starts the gateway; panics, like a bad deployment fails, if a setting is invalid.
+    pub async fn spawn(self) -> TestApp {
+        self.try_spawn()
             .await
-            .expect("build the application");
+            .unwrap_or_else(|e| panic!("the gateway did not start: {e:#}"))
+    }
+
+    pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        let cli: Cli = self.variables.parse()?;
+        let settings = Settings::from_cli(cli)?;
+        let telemetry = test_support::app_telemetry(&settings.telemetry);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let client = TestClient::new(http);
+        // Start-up logs (a Redis that does not answer, say) belong to this test too.
+        let app = Application::build(settings, &telemetry)
+            .instrument(client.span("start"))
+            .await?;
         if !self.default_faults {
             app.faults()
                 .update(&FaultsPatch {
                     decline_rate: Some(0.0),
                     ..FaultsPatch::default()
                 })
-                .expect("valid faults");
+                .map_err(|e| anyhow::anyhow!("no declines: {e:?}"))?;
         }
         let port = app.port();
         let db = app.db().clone();
         tokio::spawn(app.run_until_stopped());
-        TestApp {
+        Ok(TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("reqwest client"),
+            client,
             db,
-        }
+        })
     }
 }
 
-/// The app on a fresh SQLite file, admin API on, no faults.
+/// The gateway on a fresh SQLite file, admin API on, no faults.
 pub async fn spawn_app() -> TestApp {
-    Spawn::new().start().await
-}
-
-/// The app on `database_url`, admin API on, no faults.
-pub async fn spawn_app_with(database_url: String) -> TestApp {
-    Spawn::new().database(database_url).start().await
+    TestApp::builder().spawn().await
 }
 
 /// A valid charge body.
@@ -145,7 +152,7 @@ impl TestApp {
     /// `POST /v1/charges` through `client` (e.g. one with a short timeout); errors returned.
     pub async fn post_charge_with(
         &self,
-        client: &reqwest::Client,
+        client: &TestClient,
         key: Option<&str>,
         body: &Value,
     ) -> reqwest::Result<reqwest::Response> {
@@ -254,8 +261,8 @@ pub fn error_fields(body: &Value) -> Vec<String> {
 }
 
 /// Generates, for each named `async fn(TestApp)` in the enclosing module, one `#[tokio::test]`
-/// on SQLite (`sqlite::name`) and one on Postgres (`postgres::name`, skipped loudly when no
-/// Postgres is reachable, failing under `WEBSTORE_REQUIRE_EXTERNAL=1`).
+/// on SQLite (`sqlite::name`) and one on Postgres (`needs_postgres::name`, which needs a
+/// server: see `test_support::external`).
 macro_rules! on_every_database {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -266,12 +273,16 @@ macro_rules! on_every_database {
                 }
             )+
         }
-        mod postgres {
+        mod needs_postgres {
             $(
                 #[tokio::test]
+                #[ignore = "needs: postgres"]
                 async fn $name() {
-                    let Some(url) = test_support::postgres_database().await else { return };
-                    super::$name($crate::helpers::spawn_app_with(url).await).await;
+                    let app = $crate::helpers::TestApp::builder()
+                        .setting("DATABASE_URL", test_support::postgres_database().await)
+                        .spawn()
+                        .await;
+                    super::$name(app).await;
                 }
             )+
         }

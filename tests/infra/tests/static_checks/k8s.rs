@@ -7,7 +7,6 @@ use std::process::Command;
 
 use devstack::services::SERVICES;
 use infra_tests::files::{read_yaml, yaml_documents};
-use infra_tests::services::kubectl_available;
 use serde_yaml::Value as Yaml;
 
 use crate::support::{
@@ -281,15 +280,12 @@ fn overlay_runs_more_than_one_replica_of_each_service() {
 //
 // kubectl is optional, even in CI: no registry this project installs from carries a kubectl
 // with kustomize v5 (Debian's is 1.20), and the YAML-level checks above cover the same
-// references without it. So a missing kubectl is a loud skip, never a failure.
+// references without it. So these tests are `needs_kubectl`: reported as skipped where it is
+// missing, never as passed.
 
-/// The objects `kubectl kustomize` (kustomize v5) builds from the overlay; `None` after a loud
-/// skip when kubectl is not installed.
-fn rendered_overlay() -> Option<Vec<Yaml>> {
-    if !kubectl_available() {
-        eprintln!("SKIPPED: kubectl with kustomize v5 is not installed; the YAML-level k8s checks still ran");
-        return None;
-    }
+/// The objects `kubectl kustomize` (kustomize v5) builds from the overlay.
+fn rendered_overlay() -> Vec<Yaml> {
+    test_support::require(test_support::Dependency::Kubectl);
     let out = Command::new("kubectl")
         .arg("kustomize")
         .arg(k8s("overlays/store"))
@@ -300,7 +296,7 @@ fn rendered_overlay() -> Option<Vec<Yaml>> {
         "kubectl kustomize failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(yaml_documents(&String::from_utf8_lossy(&out.stdout)).unwrap())
+    yaml_documents(&String::from_utf8_lossy(&out.stdout)).unwrap()
 }
 
 fn name_of(d: &Yaml) -> String {
@@ -323,146 +319,149 @@ fn workloads(docs: &[Yaml]) -> Vec<&Yaml> {
         .collect()
 }
 
-/// Every workload is in the namespace, pins its images, and takes only ConfigMaps, Secrets and
-/// ports (with their hash suffixes) that the build holds.
-#[test]
-fn rendered_workloads_refer_only_to_objects_of_the_build() {
-    let Some(docs) = rendered_overlay() else {
-        return;
-    };
-    let config_maps = of_kind(&docs, "ConfigMap");
-    let secrets = of_kind(&docs, "Secret");
-    let workloads = workloads(&docs);
-    assert_eq!(workloads.len(), 5, "three services, PostgreSQL and Redis");
-    let mut problems = Vec::new();
-    for w in &workloads {
-        let name = name_of(w);
-        if w["metadata"]["namespace"] != "webstore" {
-            problems.push(format!("{name}: not in namespace webstore"));
-        }
-        let spec = &w["spec"]["template"]["spec"];
-        for c in spec["containers"].as_sequence().unwrap() {
-            if let Err(e) = pinned(c["image"].as_str().unwrap_or_default()) {
-                problems.push(format!("{name}: {e}"));
-            }
-            for e in c["envFrom"].as_sequence().into_iter().flatten() {
-                if let Some(n) = e["configMapRef"]["name"].as_str() {
-                    if !config_maps.contains(n) {
-                        problems.push(format!("{name}: envFrom ConfigMap {n} is not in the build"));
-                    }
-                }
-                if let Some(n) = e["secretRef"]["name"].as_str() {
-                    if !secrets.contains(n) {
-                        problems.push(format!("{name}: envFrom Secret {n} is not in the build"));
-                    }
-                }
-            }
-            let port_names: BTreeSet<String> = c["ports"]
-                .as_sequence()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p["name"].as_str().map(str::to_owned))
-                .collect();
-            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
-                if let Some(p) = c[probe]["httpGet"]["port"].as_str() {
-                    if !port_names.contains(p) {
-                        problems.push(format!("{name}: {probe} uses unknown port {p}"));
-                    }
-                }
-            }
-        }
-        for v in spec["volumes"].as_sequence().into_iter().flatten() {
-            if let Some(n) = v["configMap"]["name"].as_str() {
-                if !config_maps.contains(n) {
-                    problems.push(format!("{name}: volume ConfigMap {n} is not in the build"));
-                }
-            }
-        }
-    }
-    assert_no_problems(&problems);
-    eprintln!(
-        "kubectl kustomize: {} objects ({} workloads, {} ConfigMaps, {} Secrets), every reference resolves",
-        docs.len(),
-        workloads.len(),
-        config_maps.len(),
-        secrets.len()
-    );
-}
+mod needs_kubectl {
+    use super::*;
 
-/// Every Service selects a workload and targets one of its named ports.
-#[test]
-fn rendered_services_select_workloads_and_their_ports() {
-    let Some(docs) = rendered_overlay() else {
-        return;
-    };
-    let workloads = workloads(&docs);
-    let mut problems = Vec::new();
-    for svc in docs.iter().filter(|d| d["kind"] == "Service") {
-        let name = name_of(svc);
-        let selector = svc["spec"]["selector"].as_mapping().unwrap();
-        let target = workloads.iter().find(|w| {
-            let labels = &w["spec"]["template"]["metadata"]["labels"];
-            selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-        });
-        let Some(target) = target else {
-            problems.push(format!("Service {name}: its selector matches no workload"));
-            continue;
-        };
-        for p in svc["spec"]["ports"].as_sequence().unwrap() {
-            if let Some(tp) = p["targetPort"].as_str() {
-                let has = target["spec"]["template"]["spec"]["containers"]
+    /// Every workload is in the namespace, pins its images, and takes only ConfigMaps, Secrets and
+    /// ports (with their hash suffixes) that the build holds.
+    #[test]
+    #[ignore = "needs: kubectl"]
+    fn rendered_workloads_refer_only_to_objects_of_the_build() {
+        let docs = rendered_overlay();
+        let config_maps = of_kind(&docs, "ConfigMap");
+        let secrets = of_kind(&docs, "Secret");
+        let workloads = workloads(&docs);
+        assert_eq!(workloads.len(), 5, "three services, PostgreSQL and Redis");
+        let mut problems = Vec::new();
+        for w in &workloads {
+            let name = name_of(w);
+            if w["metadata"]["namespace"] != "webstore" {
+                problems.push(format!("{name}: not in namespace webstore"));
+            }
+            let spec = &w["spec"]["template"]["spec"];
+            for c in spec["containers"].as_sequence().unwrap() {
+                if let Err(e) = pinned(c["image"].as_str().unwrap_or_default()) {
+                    problems.push(format!("{name}: {e}"));
+                }
+                for e in c["envFrom"].as_sequence().into_iter().flatten() {
+                    if let Some(n) = e["configMapRef"]["name"].as_str() {
+                        if !config_maps.contains(n) {
+                            problems
+                                .push(format!("{name}: envFrom ConfigMap {n} is not in the build"));
+                        }
+                    }
+                    if let Some(n) = e["secretRef"]["name"].as_str() {
+                        if !secrets.contains(n) {
+                            problems
+                                .push(format!("{name}: envFrom Secret {n} is not in the build"));
+                        }
+                    }
+                }
+                let port_names: BTreeSet<String> = c["ports"]
                     .as_sequence()
-                    .unwrap()
-                    .iter()
-                    .any(|c| {
-                        c["ports"]
-                            .as_sequence()
-                            .into_iter()
-                            .flatten()
-                            .any(|cp| cp["name"] == tp)
-                    });
-                if !has {
-                    problems.push(format!(
-                        "Service {name}: targetPort {tp} is not a container port"
-                    ));
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect();
+                for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                    if let Some(p) = c[probe]["httpGet"]["port"].as_str() {
+                        if !port_names.contains(p) {
+                            problems.push(format!("{name}: {probe} uses unknown port {p}"));
+                        }
+                    }
+                }
+            }
+            for v in spec["volumes"].as_sequence().into_iter().flatten() {
+                if let Some(n) = v["configMap"]["name"].as_str() {
+                    if !config_maps.contains(n) {
+                        problems.push(format!("{name}: volume ConfigMap {n} is not in the build"));
+                    }
                 }
             }
         }
-        if SERVICES.contains(&name.as_str())
-            && svc["spec"]["ports"][0]["port"].as_u64() != Some(u64::from(design_port(&name)))
-        {
-            problems.push(format!(
-                "Service {name}: port is not {}",
-                design_port(&name)
-            ));
-        }
+        assert_no_problems(&problems);
+        eprintln!(
+            "kubectl kustomize: {} objects ({} workloads, {} ConfigMaps, {} Secrets), every reference resolves",
+            docs.len(),
+            workloads.len(),
+            config_maps.len(),
+            secrets.len()
+        );
     }
-    assert_no_problems(&problems);
-}
 
-/// In-cluster URLs name Services of the build.
-#[test]
-fn rendered_config_urls_name_services_of_the_build() {
-    let Some(docs) = rendered_overlay() else {
-        return;
-    };
-    let services = of_kind(&docs, "Service");
-    let mut problems = Vec::new();
-    for cm in docs.iter().filter(|d| d["kind"] == "ConfigMap") {
-        for (k, v) in cm["data"].as_mapping().into_iter().flatten() {
-            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+    /// Every Service selects a workload and targets one of its named ports.
+    #[test]
+    #[ignore = "needs: kubectl"]
+    fn rendered_services_select_workloads_and_their_ports() {
+        let docs = rendered_overlay();
+        let workloads = workloads(&docs);
+        let mut problems = Vec::new();
+        for svc in docs.iter().filter(|d| d["kind"] == "Service") {
+            let name = name_of(svc);
+            let selector = svc["spec"]["selector"].as_mapping().unwrap();
+            let target = workloads.iter().find(|w| {
+                let labels = &w["spec"]["template"]["metadata"]["labels"];
+                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            });
+            let Some(target) = target else {
+                problems.push(format!("Service {name}: its selector matches no workload"));
                 continue;
             };
-            if k.ends_with("_URL") {
-                let (host, _, _) = url_parts(v);
-                if !services.contains(&host) {
-                    problems.push(format!(
-                        "ConfigMap {}: {k}={v} names no Service of the build",
-                        name_of(cm)
-                    ));
+            for p in svc["spec"]["ports"].as_sequence().unwrap() {
+                if let Some(tp) = p["targetPort"].as_str() {
+                    let has = target["spec"]["template"]["spec"]["containers"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .any(|c| {
+                            c["ports"]
+                                .as_sequence()
+                                .into_iter()
+                                .flatten()
+                                .any(|cp| cp["name"] == tp)
+                        });
+                    if !has {
+                        problems.push(format!(
+                            "Service {name}: targetPort {tp} is not a container port"
+                        ));
+                    }
+                }
+            }
+            if SERVICES.contains(&name.as_str())
+                && svc["spec"]["ports"][0]["port"].as_u64() != Some(u64::from(design_port(&name)))
+            {
+                problems.push(format!(
+                    "Service {name}: port is not {}",
+                    design_port(&name)
+                ));
+            }
+        }
+        assert_no_problems(&problems);
+    }
+
+    /// In-cluster URLs name Services of the build.
+    #[test]
+    #[ignore = "needs: kubectl"]
+    fn rendered_config_urls_name_services_of_the_build() {
+        let docs = rendered_overlay();
+        let services = of_kind(&docs, "Service");
+        let mut problems = Vec::new();
+        for cm in docs.iter().filter(|d| d["kind"] == "ConfigMap") {
+            for (k, v) in cm["data"].as_mapping().into_iter().flatten() {
+                let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+                    continue;
+                };
+                if k.ends_with("_URL") {
+                    let (host, _, _) = url_parts(v);
+                    if !services.contains(&host) {
+                        problems.push(format!(
+                            "ConfigMap {}: {k}={v} names no Service of the build",
+                            name_of(cm)
+                        ));
+                    }
                 }
             }
         }
+        assert_no_problems(&problems);
     }
-    assert_no_problems(&problems);
 }
