@@ -35,8 +35,9 @@ pub(crate) enum XtaskCmd {
 ///   2. cargo fmt --all --check
 ///   3. cargo clippy --workspace --all-targets -- -D warnings
 ///   4. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
-///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`):
-///      two copies compile but silently ignore incoming `traceparent`
+///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`, every
+///      feature on, so the bench's tracing-actix-web catalog counts): two copies compile but
+///      silently ignore incoming `traceparent`
 ///   5. no import cycle between the files of any crate
 ///   6. no dependency in a member's Cargo.toml that its sources never name
 ///   7. the tests: `cargo nextest run --workspace --run-ignored all` plus `cargo test
@@ -113,19 +114,23 @@ pub(crate) struct Down {}
 /// Builds the release binaries and the telemetry crate's criterion benches (not timed), then:
 ///   1. micro: alternating rounds of criterion --quick: plain vs exemplar `observe` (inside a
 ///      sampled span) → exemplar_ratio; `/metrics` at ≈ 2 300 series → metrics_encode_us
-///   2. HTTP: two copies of the services on core 0 (taskset), one with full telemetry (100 %
-///      sampling, OTLP to a local otlp-sink, exemplars), one with OTEL_SDK_DISABLED=true;
+///   2. HTTP: three copies of the services on core 0 (taskset): full telemetry at 100 %
+///      sampling (OTLP to a local otlp-sink, exemplars), OTEL_SDK_DISABLED=true, and full
+///      telemetry with OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1;
 ///      `wrk` on core 1 against a cached GET /api/v1/products/{id} and POST /api/v1/checkout,
 ///      GATEWAY_LATENCY_SCALE=0, SQLite files on a tmpfs (/dev/shm) where there is one, in
-///      alternating rounds → catalog_rps_ratio, checkout_rps_ratio, p99 ratios, CPU time per
-///      request; peak RSS from /proc/<pid>/status (VmHWM) → max_rss_mib
+///      rounds that rotate which copy goes first → catalog_rps_ratio, checkout_rps_ratio (100 %
+///      against off), their _sampled twins (10 % against off), p99 ratios, CPU time per request
+///      and catalog_us_per_req (CPU µs per catalog read, 100 % minus off); peak RSS from
+///      /proc/<pid>/status (VmHWM) → max_rss_mib
 ///   3. full run only: a 5-minute memory soak (RSS every 10 s; flat or not)
 ///
 /// Prints a table (median and min–max per figure) and, last, one line:
-///   bench: exemplar_ratio=<x.xx> metrics_encode_us=<n> catalog_rps_ratio=<0.xx> checkout_rps_ratio=<0.xx> max_rss_mib=<n>
+///   bench: exemplar_ratio=<x.xx> metrics_encode_us=<n> catalog_rps_ratio=<0.xx> checkout_rps_ratio=<0.xx> max_rss_mib=<n> catalog_us_per_req=<x.x> catalog_rps_ratio_sampled=<0.xx> checkout_rps_ratio_sampled=<0.xx>
 ///
 /// Needs `wrk` (Debian package `wrk`) and, for pinning, `taskset` (util-linux). Uses ports 14318,
-/// 18080-18082 and 28080-28082 on 127.0.0.1. Logs and criterion data: target/webstore/bench/.
+/// 18080-18082, 28080-28082 and 38080-38082 on 127.0.0.1. Logs and criterion data:
+/// target/webstore/bench/.
 /// Method and recorded figures: docs/BENCHMARKS.md.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]

@@ -38,6 +38,7 @@
 //! - [`store`]: [`SpanStore`], the bounded, shared, queryable in-memory store.
 //! - [`summary`]: [`TraceSummary`], one line per trace for listings.
 //! - [`tempo`](mod@tempo): a trace as Tempo's trace-by-id APIs return it.
+//! - [`tail_sampling`]: a test double of the Collector's tail-sampling policies.
 //! - [`waterfall`](mod@waterfall): the indented text rendering of a trace.
 //! - [`routes`]: the actix-web handlers.
 //! - [`server`]: [`OtlpSink`], the server on its own thread and actix `System`.
@@ -55,6 +56,7 @@ pub mod server;
 pub mod span;
 pub mod store;
 pub mod summary;
+pub mod tail_sampling;
 pub mod tempo;
 pub mod waterfall;
 

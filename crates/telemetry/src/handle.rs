@@ -9,6 +9,7 @@ use crate::guard::Guard;
 use crate::http::{MetricsEndpoint, RequestTelemetry};
 use crate::metrics::{CounterFamily, HistogramFamily, MetricDescription, Registry};
 use crate::propagation::{Propagation, Propagators};
+use crate::sampling::RequestSampler;
 
 /// The service's telemetry, from [`crate::init()`]: owns the span pipeline and the metrics
 /// registry, and gives the application its request middleware, traced HTTP clients, the
@@ -45,6 +46,8 @@ use crate::propagation::{Propagation, Propagators};
 pub struct Telemetry {
     registry: Registry,
     propagation: Arc<Propagation>,
+    /// `OTEL_TRACES_SAMPLER`, applied by the middleware; `None` with `OTEL_SDK_DISABLED=true`.
+    sampler: Option<Arc<RequestSampler>>,
     /// `None` for a detached handle and with `OTEL_SDK_DISABLED=true`.
     guard: Option<Guard>,
 }
@@ -60,6 +63,10 @@ impl Telemetry {
         Self {
             registry: Registry::new(config.exemplar_max_age),
             propagation: Arc::new(Propagation::new(propagators)),
+            sampler: config
+                .traces
+                .as_ref()
+                .map(|t| Arc::new(RequestSampler::new(t.sampler.to_sampler()))),
             guard,
         }
     }
@@ -69,7 +76,21 @@ impl Telemetry {
     /// exemplar. Wrap it last, so that it covers every other middleware. Cheap to clone: build
     /// it once, outside the `HttpServer` factory.
     pub fn middleware(&self) -> RequestTelemetry {
-        RequestTelemetry::new(&self.registry, Arc::clone(&self.propagation))
+        RequestTelemetry::new(
+            &self.registry,
+            Arc::clone(&self.propagation),
+            self.sampler.clone(),
+        )
+    }
+
+    /// Bench only (feature `tracing-actix-web`): tracing-actix-web's middleware with a lean root
+    /// span and the same duration histogram, to compare with [`Telemetry::middleware`]
+    /// (docs/BENCHMARKS.md). One application per process.
+    #[cfg(feature = "tracing-actix-web")]
+    pub fn tracing_actix_web_middleware(
+        &self,
+    ) -> tracing_actix_web::TracingLogger<crate::lean_root_span::LeanRootSpan> {
+        crate::lean_root_span::middleware(crate::http::server_durations(&self.registry))
     }
 
     /// A `reqwest` client built from `builder` that traces and measures every call (a client

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::guard::Guard;
 use crate::handle::Telemetry;
 use crate::pipeline::CountingExporter;
+use crate::sampling::{HandoffIds, OnlySampled};
 
 /// Sets the process up and returns its [`Telemetry`] handle: the global `tracing` subscriber
 /// (JSON or pretty logs on stdout, filtered by `RUST_LOG`), unless `OTEL_SDK_DISABLED=true` the
@@ -38,16 +39,19 @@ where
         .map(|t| tracer_provider(config, t))
         .transpose()?;
     let otel_layer = provider.as_ref().map(|p| {
-        tracing_opentelemetry::layer()
-            .with_tracer(p.tracer(config.service_name.clone()))
-            // Our own exemplar and log code reads span contexts; these would only add cost.
-            .with_tracked_inactivity(false)
-            .with_threads(false)
-            // `code.*` and `target` attributes on every span: four more attributes to build,
-            // convert and export per span, naming the telemetry crate's middleware
-            // rather than the service's (docs/BENCHMARKS.md).
-            .with_location(false)
-            .with_target(false)
+        // Spans of requests the middleware did not sample never reach the layer (`sampling`).
+        OnlySampled::new(
+            tracing_opentelemetry::layer()
+                .with_tracer(p.tracer(config.service_name.clone()))
+                // Our own exemplar and log code reads span contexts; these would only add cost.
+                .with_tracked_inactivity(false)
+                .with_threads(false)
+                // `code.*` and `target` attributes on every span: four more attributes to build,
+                // convert and export per span, naming the telemetry crate's middleware
+                // rather than the service's (docs/BENCHMARKS.md).
+                .with_location(false)
+                .with_target(false),
+        )
     });
     let fmt_layer = match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -111,6 +115,8 @@ fn tracer_provider(config: &TelemetryConfig, t: &TraceExport) -> Result<SdkTrace
     Ok(SdkTracerProvider::builder()
         .with_span_processor(processor)
         .with_sampler(t.sampler.to_sampler())
+        // The request middleware draws a new trace's id to decide on it; the SDK gets that id.
+        .with_id_generator(HandoffIds::default())
         .with_resource(resource(config))
         .build())
 }

@@ -27,6 +27,8 @@
 //! - `init` + `guard`: the tracing subscriber, the OTLP span pipeline and its shutdown flush.
 //! - `handle`: [`Telemetry`], the handle `init` returns and everything it hands out.
 //! - `propagation`: `OTEL_PROPAGATORS`, extraction from requests, injection into calls.
+//! - `sampling`: the head-sampling decision, taken before a request's root span exists; an
+//!   unsampled request builds no OpenTelemetry span data at all.
 //! - `http`: the request middleware (root span + server duration histogram) and `/metrics`.
 //! - `client`: the traced outgoing HTTP client.
 //! - `metrics`: a small OpenMetrics registry whose histograms carry exemplars of sampled spans.
@@ -47,10 +49,14 @@ mod guard;
 mod handle;
 mod http;
 mod init;
+#[cfg(feature = "tracing-actix-web")]
+mod lean_root_span;
 mod logs;
 mod metrics;
 mod pipeline;
 mod propagation;
+mod request_span;
+mod sampling;
 pub mod testing;
 
 pub use client::{ClientResponse, TracedClient};
@@ -59,9 +65,11 @@ pub use error::Error;
 pub use handle::Telemetry;
 pub use http::{MetricsEndpoint, RequestTelemetry};
 pub use init::init;
+#[cfg(feature = "tracing-actix-web")]
+pub use lean_root_span::LeanRootSpan;
 pub use metrics::{
     Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, MetricDescription,
-    MetricKind, SpanIds,
+    MetricKind, SpanIds, EXEMPLAR_ATTRIBUTE,
 };
 
 // Callers use these re-exports so that the whole workspace shares exactly one version of each.

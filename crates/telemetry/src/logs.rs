@@ -3,7 +3,9 @@
 //! `tracing-subscriber`'s own JSON format knows nothing of OpenTelemetry ids, so a log line could
 //! not be joined to its trace. [`JsonWithTraceIds`] writes one object per event:
 //! `{"timestamp","level","target","message",…fields,"span","trace_id","span_id"}`; the ids are
-//! those of the innermost span, present only when the OpenTelemetry layer is installed.
+//! those of the innermost span, present only when the OpenTelemetry layer is installed. Inside a
+//! request that was not sampled (no OpenTelemetry span exists) they are the request's trace id
+//! and the span id it propagates to the services it calls.
 
 use std::fmt;
 
@@ -88,15 +90,18 @@ where
         event.record(&mut JsonVisitor(&mut obj));
         if let Some(span) = ctx.lookup_current() {
             obj.insert("span".into(), Value::from(span.name()));
-            let ids = tracing::dispatcher::get_default(|dispatch| {
-                tracing_opentelemetry::get_otel_context(&span.id(), dispatch)
+            // A span of an unsampled request has no OpenTelemetry data; its mark holds the ids
+            // the request propagates.
+            let unrecorded = crate::sampling::not_recorded_ids(&span.extensions());
+            let sc = unrecorded.or_else(|| {
+                tracing::dispatcher::get_default(|dispatch| {
+                    tracing_opentelemetry::get_otel_context(&span.id(), dispatch)
+                })
+                .map(|cx| cx.span().span_context().clone())
             });
-            if let Some(cx) = ids {
-                let sc = cx.span().span_context().clone();
-                if sc.is_valid() {
-                    obj.insert("trace_id".into(), Value::from(sc.trace_id().to_string()));
-                    obj.insert("span_id".into(), Value::from(sc.span_id().to_string()));
-                }
+            if let Some(sc) = sc.filter(|sc| sc.is_valid()) {
+                obj.insert("trace_id".into(), Value::from(sc.trace_id().to_string()));
+                obj.insert("span_id".into(), Value::from(sc.span_id().to_string()));
             }
         }
         let line = serde_json::to_string(&obj).map_err(|_| fmt::Error)?;

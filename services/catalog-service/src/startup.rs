@@ -78,7 +78,12 @@ impl Application {
             _ => format!("http://{host}:{port}"),
         };
         let openapi = ApiDoc::openapi();
-        let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
+        let metrics = telemetry.metrics_endpoint();
+        #[cfg(not(feature = "bench-tracing-actix-web"))]
+        let request_telemetry = telemetry.middleware();
+        // `cargo xtask bench` only: tracing-actix-web in its place, for docs/BENCHMARKS.md.
+        #[cfg(feature = "bench-tracing-actix-web")]
+        let request_telemetry = telemetry.tracing_actix_web_middleware();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(service_kit::app::security_headers())

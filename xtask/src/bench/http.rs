@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use devstack::services::{self, GATEWAY, ORDER, OTLP_SINK};
+use devstack::services::{self, CATALOG, GATEWAY, ORDER, OTLP_SINK};
 use devstack::{ports, Binaries, Launch, Probe, HOST};
 
 use super::copies::{key, Endpoint, Processes, Telemetry};
@@ -25,21 +25,29 @@ pub(super) struct Http {
     pub(super) peak_rss: Vec<(String, f64)>,
     /// Spans the telemetry-on services exported, against requests they served.
     pub(super) spans: Option<(u64, u64)>,
+    /// The same for the copy sampling 10 %.
+    pub(super) sampled_spans: Option<(u64, u64)>,
     pub(super) soak: Option<Soak>,
 }
 
-pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Plan) -> Result<Http> {
-    for copy in [Telemetry::On, Telemetry::Off] {
+pub(super) fn run_http(
+    dir: &Path,
+    binaries: &Binaries,
+    variant_catalog: &Path,
+    pin: &Pinning,
+    plan: Plan,
+) -> Result<Http> {
+    for copy in Endpoint::Catalog.copies().iter().copied() {
         let (a, b, c) = copy.ports();
         for port in [a, b, c, SINK_PORT] {
             if !ports::is_free(port) {
-                bail!("port {port} on {HOST} is taken; the bench needs 14318, 18080-18082 and 28080-28082");
+                bail!("port {port} on {HOST} is taken; the bench needs 14318, 18080-18082, 28080-28082, 38080-38082 and 48081");
             }
         }
     }
 
     let mut procs = Processes::default();
-    println!("\nStarting otlp-sink and two copies of the services (telemetry on / off), services pinned to core 0...");
+    println!("\nStarting otlp-sink and three copies of the services (telemetry on / off / sampled at 10 %), services pinned to core 0...");
     println!(
         "  SQLite files in {} (tmpfs where available: the figures are CPU, not fsync)",
         data_root(dir).display()
@@ -59,11 +67,16 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
         .env("RUST_LOG", "warn"),
         &Probe::new(sink_addr.clone(), services::ready_path(OTLP_SINK)),
     )?;
-    for copy in [Telemetry::On, Telemetry::Off] {
+    for copy in Telemetry::ALL {
         start_copy(&mut procs, dir, binaries, pin, copy)?;
     }
+    start_variant_catalog(&mut procs, dir, variant_catalog, pin)?;
 
     let product = product_id(Telemetry::On.ports().1)?;
+    let variant_product = product_id(Telemetry::TracingActixWeb.ports().1)?;
+    if variant_product != product {
+        bail!("the catalogs disagree on their first product ({product} / {variant_product})");
+    }
     let script = dir.join("checkout.lua");
     fs::write(&script, checkout_lua(&product, API_KEY)).context("writing checkout.lua")?;
     let target = |e: Endpoint, s: Telemetry| -> (String, Option<PathBuf>) {
@@ -82,7 +95,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
 
     // Warm caches, connection pools and the allocator of every service once.
     for e in [Endpoint::Catalog, Endpoint::Checkout] {
-        for s in [Telemetry::On, Telemetry::Off] {
+        for s in e.copies().iter().copied() {
             let (url, script) = target(e, s);
             wrk(pin, &url, script.as_deref(), plan.warm_up)?;
         }
@@ -92,6 +105,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
         runs: BTreeMap::new(),
         peak_rss: Vec::new(),
         spans: None,
+        sampled_spans: None,
         soak: None,
     };
     println!(
@@ -100,15 +114,9 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
         plan.duration.as_secs()
     );
     for round in 0..plan.rounds {
-        // Alternate which copy goes first, so drift (thermal, neighbours) hits both alike.
-        let order = if round % 2 == 0 {
-            [Telemetry::On, Telemetry::Off]
-        } else {
-            [Telemetry::Off, Telemetry::On]
-        };
         let mut line = format!("  round {}:", round + 1);
         for e in [Endpoint::Catalog, Endpoint::Checkout] {
-            for s in order {
+            for s in Telemetry::order(e, round) {
                 let (url, script) = target(e, s);
                 let cpu_before = procs.cpu_seconds(s);
                 let mut r = wrk(pin, &url, script.as_deref(), plan.duration)?;
@@ -132,6 +140,7 @@ pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Pla
     }
 
     http.spans = span_accounting(Telemetry::On);
+    http.sampled_spans = span_accounting(Telemetry::Sampled);
     if plan.soak {
         http.soak = Some(soak(&procs, pin, &target)?);
     }
@@ -168,21 +177,7 @@ fn start_copy(
     fs::create_dir_all(work.join("data")).context("creating the bench data dir")?;
 
     let addresses = copy.addresses();
-    let mut common = vec![
-        ("RUST_LOG", "info".to_owned()),
-        ("LOG_FORMAT", "json".to_owned()),
-        ("HTTP_WORKERS", "1".to_owned()),
-    ];
-    match copy {
-        Telemetry::On => common.extend([
-            ("OTEL_SDK_DISABLED", "false".to_owned()),
-            ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
-            // The batch processor keeps its defaults (queue 2048, batch 512, 5 s): its queue
-            // is preallocated, about 0.4 KiB resident per slot, so a larger one would be
-            // counted as the service's memory. The span accounting line shows nothing is lost.
-        ]),
-        Telemetry::Off => common.push(("OTEL_SDK_DISABLED", "true".to_owned())),
-    }
+    let common = copy_env(copy);
 
     for service in services::START_ORDER {
         let own: Vec<(&str, String)> = match service {
@@ -216,6 +211,56 @@ fn start_copy(
     Ok(())
 }
 
+/// What every service of `copy` runs with besides its own settings.
+fn copy_env(copy: Telemetry) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("RUST_LOG", "info".to_owned()),
+        ("LOG_FORMAT", "json".to_owned()),
+        ("HTTP_WORKERS", "1".to_owned()),
+    ];
+    match copy {
+        // The batch processor keeps the telemetry crate's defaults (queue 2048, batches of 128,
+        // 5 s): its queue is preallocated, about 0.4 KiB resident per slot, so a larger one
+        // would be counted as the service's memory. The span accounting line shows nothing is
+        // lost.
+        Telemetry::On | Telemetry::TracingActixWeb => env.extend([
+            ("OTEL_SDK_DISABLED", "false".to_owned()),
+            ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
+        ]),
+        Telemetry::Off => env.push(("OTEL_SDK_DISABLED", "true".to_owned())),
+        Telemetry::Sampled => env.extend([
+            ("OTEL_SDK_DISABLED", "false".to_owned()),
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio".to_owned()),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.1".to_owned()),
+        ]),
+    }
+    env
+}
+
+/// The tracing-actix-web catalog: like the telemetry-on copy's catalog, from the binary built
+/// with `bench-tracing-actix-web`.
+fn start_variant_catalog(
+    procs: &mut Processes,
+    dir: &Path,
+    exe: &Path,
+    pin: &Pinning,
+) -> Result<()> {
+    let copy = Telemetry::TracingActixWeb;
+    let work = data_root(dir).join(copy.name());
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(work.join("data")).context("creating the bench data dir")?;
+    let addresses = copy.addresses();
+    let label = format!("{}-{CATALOG}", copy.name());
+    let launch = Launch::new(&label, exe, dir.join("logs").join(format!("{label}.log")))
+        .run_through(pin.prefix(0))
+        .current_dir(&work)
+        .envs(copy_env(copy))
+        .envs(services::neighbours(CATALOG, &addresses))
+        .envs(services::identity(CATALOG, &addresses));
+    let addr = addresses.of(CATALOG).context("the variant's catalog")?;
+    procs.start(launch, &Probe::new(addr, services::ready_path(CATALOG)))
+}
+
 /// The first product of the catalog on `port`.
 fn product_id(port: u16) -> Result<String> {
     let r = devstack::http::get(
@@ -233,8 +278,9 @@ fn product_id(port: u16) -> Result<String> {
     }
 }
 
-/// Spans exported by the telemetry-on services (their own counter) and requests they served
-/// (their server histograms), summed over the three: a check that 100 % sampling held.
+/// Spans exported by one copy's services (their own counter) and requests they served (their
+/// server histograms), summed over the three: a check that 100 % sampling held, or that 10 %
+/// did.
 fn span_accounting(copy: Telemetry) -> Option<(u64, u64)> {
     let (order, catalog, gateway) = copy.ports();
     let mut spans = 0;

@@ -4,17 +4,17 @@
 //! 2. [`micro`]: alternating rounds of `benches/histogram.rs` (plain `observe` vs exemplar
 //!    `observe` inside a sampled span: `exemplar_ratio`) and `benches/encode.rs` (`/metrics` at
 //!    ≈ 2 300 series: `metrics_encode_us`), read back from criterion's `estimates.json`.
-//! 3. [`http`]: two copies of the three services, one with full telemetry (100 % sampling, OTLP
-//!    export to a local `otlp-sink`, exemplars) and one with `OTEL_SDK_DISABLED=true`, all pinned
-//!    to core 0 ([`pin`], [`copies`]); [`wrk`] pinned to core 1 drives a cached
-//!    `GET /api/v1/products/{id}`
-//!    and `POST /api/v1/checkout` against each copy in alternating rounds. Ratios are on/off per
-//!    round; CPU time and peak memory come from `/proc` ([`procfs`]).
+//! 3. [`http`]: three copies of the three services — full telemetry at 100 % sampling (OTLP
+//!    export to a local `otlp-sink`, exemplars), `OTEL_SDK_DISABLED=true`, and full telemetry
+//!    sampling 10 % (`parentbased_traceidratio`) — all pinned to core 0 ([`pin`], [`copies`]);
+//!    [`wrk`] pinned to core 1 drives a cached `GET /api/v1/products/{id}` and
+//!    `POST /api/v1/checkout` against each copy in rounds that rotate the order. Ratios are
+//!    against the off copy, per round; CPU time and peak memory come from `/proc` ([`procfs`]).
 //! 4. [`soak`], full run only: a 5-minute memory soak of the telemetry-on copy (RSS every 10 s).
 //!
 //! [`report`] prints the table (medians and spread) and ends with one line, for scripts and for
 //! the issue:
-//! `bench: exemplar_ratio=… metrics_encode_us=… catalog_rps_ratio=… checkout_rps_ratio=… max_rss_mib=…`
+//! `bench: exemplar_ratio=… metrics_encode_us=… catalog_rps_ratio=… checkout_rps_ratio=… max_rss_mib=… catalog_us_per_req=… catalog_rps_ratio_sampled=… checkout_rps_ratio_sampled=…`
 //!
 //! The processes are started and stopped through `devstack`, in xtask's process group (Ctrl-C
 //! stops it all), and stopped again when the run ends or fails. Logs and criterion data:
@@ -90,7 +90,13 @@ impl flags::Bench {
             bail!("`wrk` is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`; or run with --micro-only");
         }
 
-        // Build first: none of it counts toward the run's time.
+        // Build first: none of it counts toward the run's time. The tracing-actix-web catalog
+        // first, copied aside: the normal build then writes its own catalog-service binary.
+        let variant_catalog = if self.micro_only {
+            None
+        } else {
+            Some(build_variant_catalog(sh, &dir)?)
+        };
         let binaries = if self.micro_only {
             None
         } else {
@@ -112,9 +118,11 @@ impl flags::Bench {
         let started = Instant::now();
         let criterion_home = dir.join("criterion");
         let micro = micro::run_micro(sh, &pin, &criterion_home, plan.rounds)?;
-        let http = match &binaries {
-            Some(binaries) => Some(http::run_http(&dir, binaries, &pin, plan)?),
-            None => None,
+        let http = match (&binaries, &variant_catalog) {
+            (Some(binaries), Some(variant)) => {
+                Some(http::run_http(&dir, binaries, variant, &pin, plan)?)
+            }
+            _ => None,
         };
         let elapsed = started.elapsed();
 
@@ -122,4 +130,30 @@ impl flags::Bench {
         println!("{}", report::final_line(&micro, http.as_ref()));
         Ok(())
     }
+}
+
+/// Builds catalog-service with `bench-tracing-actix-web` (tracing-actix-web with a lean root span
+/// in place of the telemetry crate's middleware) and copies the binary to
+/// `target/webstore/bench/bin/`, out of the way of the normal build.
+fn build_variant_catalog(sh: &Shell, dir: &std::path::Path) -> Result<std::path::PathBuf> {
+    println!("Building the tracing-actix-web catalog (feature bench-tracing-actix-web)...");
+    cmd!(
+        sh,
+        "cargo build --release -p catalog-service --features bench-tracing-actix-web"
+    )
+    .quiet()
+    .run()
+    .context("building catalog-service with bench-tracing-actix-web failed")?;
+    let built = project_root()
+        .join("target")
+        .join("release")
+        .join(format!("catalog-service{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).context("creating target/webstore/bench/bin")?;
+    let copy = bin.join(format!(
+        "catalog-service-tracing-actix-web{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    fs::copy(&built, &copy).with_context(|| format!("copying {}", built.display()))?;
+    Ok(copy)
 }

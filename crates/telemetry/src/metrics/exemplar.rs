@@ -9,7 +9,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceId};
+use opentelemetry::KeyValue;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// The attribute a request's local root span carries once one of the request's observations has
+/// become a histogram bucket's exemplar. The Collector's tail sampler keeps every trace with it
+/// (`infra/otel-collector/config.yaml`), so an exemplar never links to a trace sampled away.
+pub const EXEMPLAR_ATTRIBUTE: &str = "webstore.exemplar";
 
 /// The trace and span of a sampled span: what an exemplar links to. Fixed size and `Copy`, so
 /// attaching one allocates nothing.
@@ -64,6 +70,49 @@ impl SpanIds {
     pub(crate) fn from_stored(trace_id: TraceId, span_id: SpanId) -> Self {
         Self { trace_id, span_id }
     }
+}
+
+/// Registry extension: this local root span already carries [`EXEMPLAR_ATTRIBUTE`].
+struct ExemplarMarked;
+
+/// Marks the local root span of the request the exemplar `ids` was just taken in: the request
+/// middleware's server span around the current span, when it is sampled and belongs to the
+/// exemplar's trace. Runs only when an observation becomes an exemplar, and sets the attribute
+/// once per request; does nothing outside a request. Finding the root through the registry's
+/// parent links costs nothing on requests that take no exemplar, unlike a value carried in
+/// every request's OpenTelemetry context.
+pub(crate) fn mark_current_root(ids: SpanIds) {
+    use tracing_subscriber::registry::LookupSpan;
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
+            return;
+        };
+        let Some(current) = dispatch.current_span().id().cloned() else {
+            return;
+        };
+        let Some(span) = registry.span(&current) else {
+            return;
+        };
+        for ancestor in span.scope().from_root() {
+            if !crate::request_span::is_request_root(ancestor.metadata()) {
+                continue;
+            }
+            if ancestor.extensions().get::<ExemplarMarked>().is_some() {
+                return;
+            }
+            // Not while holding its extensions: this takes them.
+            let Some(cx) = tracing_opentelemetry::get_otel_context(&ancestor.id(), dispatch) else {
+                continue;
+            };
+            let otel_span = cx.span();
+            let sc = otel_span.span_context();
+            if sc.is_sampled() && sc.trace_id() == ids.trace_id {
+                ancestor.extensions_mut().insert(ExemplarMarked);
+                otel_span.set_attribute(KeyValue::new(EXEMPLAR_ATTRIBUTE, true));
+                return;
+            }
+        }
+    });
 }
 
 /// Where an observation's exemplar comes from: the argument of `Histogram::observe`.

@@ -35,7 +35,7 @@ use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
-use super::exemplar::{unix_nanos, Exemplar, Sample, SpanIds};
+use super::exemplar::{mark_current_root, unix_nanos, Exemplar, Sample, SpanIds};
 use super::text;
 
 use Ordering::{Acquire, Relaxed, Release};
@@ -221,17 +221,25 @@ impl Histogram {
     /// bucket take this observation as its exemplar; it is read only then (see the module
     /// docs), so [`Exemplar::CurrentSpan`] or [`Exemplar::Span`] cost nothing on the other
     /// observations. Allocation-free whatever the source (`tests/zero_alloc.rs`).
+    ///
+    /// When the observation does become the bucket's exemplar inside a sampled request's span,
+    /// the request's local root span is marked `webstore.exemplar = true`, once per request, so
+    /// that a tail sampler keeps the trace the exemplar links to (see
+    /// [`super::exemplar::mark_current_root`]).
     #[inline]
     pub fn observe(&self, value: f64, exemplar: Exemplar<'_>) {
         // One instance of the hot path per source (and the match folded away where the source
         // is a constant, as at most call sites), not a match inside it on every observation
         // that consults the source: measurably cheaper when that is every observation (no
         // sampled span around).
-        match exemplar {
+        let taken = match exemplar {
             Exemplar::CurrentSpan => self.observe_with(value, SpanIds::current),
             Exemplar::Span(span) => self.observe_with(value, || SpanIds::of_span(span)),
             Exemplar::Ids(ids) => self.observe_with(value, || Some(ids)),
             Exemplar::None => self.observe_with(value, || None),
+        };
+        if let Some(ids) = taken {
+            mark_current_root(ids);
         }
     }
 
@@ -240,10 +248,16 @@ impl Histogram {
     /// exemplar or this observation is the interval's next pick (see the module docs).
     ///
     /// [`Histogram::observe`] for callers; the request middleware calls this directly with the
-    /// span context it has already looked up.
-    pub(crate) fn observe_with(&self, value: f64, ids: impl FnOnce() -> Option<SpanIds>) {
+    /// span context it has already looked up. Returns the ids it stored as the bucket's
+    /// exemplar, if it took this observation as one.
+    #[must_use = "an exemplar taken inside a request marks its local root"]
+    pub(crate) fn observe_with(
+        &self,
+        value: f64,
+        ids: impl FnOnce() -> Option<SpanIds>,
+    ) -> Option<SpanIds> {
         if value.is_nan() {
-            return;
+            return None;
         }
         let i = self.values.partition_point(|b| *b < value);
         let before = self.counts[i].fetch_add(1, Relaxed);
@@ -262,26 +276,29 @@ impl Histogram {
         let state = slot.state.load(Relaxed);
         let wanted = state & WANTED != 0;
         if !wanted && before < slot.next.load(Relaxed) {
-            return;
+            return None;
         }
         match ids() {
             Some(ids) => {
-                if slot.try_store(ids, value) {
-                    // This is the interval's `nth` observation (1-based; wrapping, because a
-                    // scrape racing with this observation may have moved `start` past it).
-                    let start = state & !WANTED;
-                    let nth = before.wrapping_sub(start).wrapping_add(1);
-                    let next = start.saturating_add(next_pick_after(nth, self.seed ^ before));
-                    slot.next.store(next, Relaxed);
-                    if wanted {
-                        slot.state.fetch_and(!WANTED, Relaxed);
-                    }
+                if !slot.try_store(ids, value) {
+                    return None;
                 }
+                // This is the interval's `nth` observation (1-based; wrapping, because a
+                // scrape racing with this observation may have moved `start` past it).
+                let start = state & !WANTED;
+                let nth = before.wrapping_sub(start).wrapping_add(1);
+                let next = start.saturating_add(next_pick_after(nth, self.seed ^ before));
+                slot.next.store(next, Relaxed);
+                if wanted {
+                    slot.state.fetch_and(!WANTED, Relaxed);
+                }
+                Some(ids)
             }
             None => {
                 if !wanted {
                     slot.state.fetch_or(WANTED, Relaxed);
                 }
+                None
             }
         }
     }
@@ -457,7 +474,7 @@ mod tests {
         let h = Histogram::new(&[1.0]);
         let mut reads = 0;
         for n in 0..10_000 {
-            h.observe_with(0.5, || {
+            let _ = h.observe_with(0.5, || {
                 reads += 1;
                 numbered(n)
             });
@@ -468,7 +485,7 @@ mod tests {
         assert_eq!(picked.value, 0.5);
         // The next interval starts over: its first observation is read for sure.
         let mut read = false;
-        h.observe_with(0.5, || {
+        let _ = h.observe_with(0.5, || {
             read = true;
             None
         });

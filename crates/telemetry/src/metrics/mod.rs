@@ -31,7 +31,8 @@ mod registry;
 mod text;
 
 pub use describe::{MetricDescription, MetricKind};
-pub use exemplar::{Exemplar, SpanIds};
+pub(crate) use exemplar::mark_current_root;
+pub use exemplar::{Exemplar, SpanIds, EXEMPLAR_ATTRIBUTE};
 pub use family::{Counter, CounterFamily, Family, HistogramFamily};
 pub use histogram::Histogram;
 pub(crate) use registry::{Registry, OPENMETRICS_CONTENT_TYPE};
