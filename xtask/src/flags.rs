@@ -36,7 +36,7 @@ pub(crate) enum XtaskCmd {
 ///   3. cargo clippy --workspace --all-targets -- -D warnings
 ///   4. each of opentelemetry, opentelemetry_sdk, opentelemetry-otlp, opentelemetry-proto,
 ///      opentelemetry-http and tracing-opentelemetry in exactly one version (`cargo tree`, every
-///      feature on, so the bench's tracing-actix-web catalog counts): two copies compile but
+///      feature on): two copies compile but
 ///      silently ignore incoming `traceparent`
 ///   5. no import cycle between the files of any crate
 ///   6. no dependency in a member's Cargo.toml that its sources never name

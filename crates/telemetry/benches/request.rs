@@ -23,7 +23,7 @@
 
 use std::time::Duration;
 
-use actix_web::dev::{Service, ServiceResponse};
+use actix_web::dev::Service;
 use actix_web::{test, web, App, HttpResponse};
 use criterion::{criterion_group, Criterion};
 use otlp_sink::{OtlpSink, SpanStore};
@@ -111,7 +111,7 @@ async fn run(telemetry: &Telemetry, variant: Variant, n: u64) {
                 if let Some(tp) = &traceparent {
                     req = req.insert_header(("traceparent", tp.as_str()));
                 }
-                let res: ServiceResponse = svc.call(req.to_request()).await.unwrap();
+                let res = svc.call(req.to_request()).await.unwrap();
                 std::hint::black_box(res.status());
             }
         }};

@@ -6,7 +6,7 @@ use crate::client::TracedClient;
 use crate::config::TelemetryConfig;
 use crate::error::Error;
 use crate::guard::Guard;
-use crate::http::{MetricsEndpoint, RequestTelemetry};
+use crate::http::{MetricsEndpoint, RequestMiddleware};
 use crate::metrics::{CounterFamily, HistogramFamily, MetricDescription, Registry};
 use crate::propagation::{Propagation, Propagators};
 use crate::sampling::RequestSampler;
@@ -71,26 +71,18 @@ impl Telemetry {
         }
     }
 
-    /// The actix-web middleware that opens each request's root span (parented on the incoming
-    /// trace context) and records `http_server_request_duration_seconds` with that span as
-    /// exemplar. Wrap it last, so that it covers every other middleware. Cheap to clone: build
-    /// it once, outside the `HttpServer` factory.
-    pub fn middleware(&self) -> RequestTelemetry {
-        RequestTelemetry::new(
+    /// The actix-web middleware that opens each request's root span (tracing-actix-web's
+    /// `TracingLogger` with a lean root span, parented on the incoming trace context, sampled
+    /// by `OTEL_TRACES_SAMPLER` before it is built) and records
+    /// `http_server_request_duration_seconds` with that span as exemplar. Wrap it last, so that
+    /// it covers every other middleware. Cheap to clone: build it once, outside the
+    /// `HttpServer` factory.
+    pub fn middleware(&self) -> RequestMiddleware {
+        RequestMiddleware::new(
             &self.registry,
             Arc::clone(&self.propagation),
             self.sampler.clone(),
         )
-    }
-
-    /// Bench only (feature `tracing-actix-web`): tracing-actix-web's middleware with a lean root
-    /// span and the same duration histogram, to compare with [`Telemetry::middleware`]
-    /// (docs/BENCHMARKS.md). One application per process.
-    #[cfg(feature = "tracing-actix-web")]
-    pub fn tracing_actix_web_middleware(
-        &self,
-    ) -> tracing_actix_web::TracingLogger<crate::lean_root_span::LeanRootSpan> {
-        crate::lean_root_span::middleware(crate::http::server_durations(&self.registry))
     }
 
     /// A `reqwest` client built from `builder` that traces and measures every call (a client

@@ -1,18 +1,16 @@
-//! The server side: one middleware for the root span (parented on the incoming trace context)
-//! and the request-duration histogram whose exemplar is that span, plus `/metrics`. Both come
-//! from the `Telemetry` handle (`middleware()`, `metrics_endpoint()`).
+//! The server side: the request middleware (each request's server span, opened by
+//! tracing-actix-web's `TracingLogger` with [`LeanRootSpan`], and the request-duration
+//! histogram whose exemplar is that span) and `/metrics`. Both come from the `Telemetry` handle
+//! (`middleware()`, `metrics_endpoint()`).
 //!
-//! Why not `tracing-actix-web`: its root span carries sixteen fields (a UUID request id, the
-//! trace id as a string, connection info parsed from `Forwarded` headers, the user agent…) and
-//! enters the span on every poll of the response body, and it asks for the matched route before
-//! routing, which runs actix's whole matcher (regexes included) once more per request. Profiled
-//! under load, that root span was the largest single cost of a traced request
-//! (docs/BENCHMARKS.md). Here the route is read after routing, from what the router recorded,
-//! and feeds the span name, `http.route` and the histogram label; the span carries the stable
-//! HTTP semantic conventions and nothing else.
+//! Why a layer of our own around `TracingLogger`: its root-span hooks are associated functions
+//! without state, so neither the handle's sampler and propagators nor its metrics registry can
+//! reach them (a process may serve several handles: the tests do). This layer takes the
+//! sampling decision from the handle and hands it to the builder for the one synchronous call
+//! in which the span is opened, and records the duration histogram itself, which the library
+//! has no hook for with the request's start time and registry at hand.
 
 use std::future::{ready, Ready};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,55 +19,49 @@ use actix_web::dev::{
     AppService, HttpServiceFactory, Service, ServiceRequest, ServiceResponse, Transform,
 };
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::http::{Method, StatusCode};
-use actix_web::{web, Error, HttpResponse};
+use actix_web::{web, Error, HttpMessage, HttpResponse};
 use futures_util::future::{Either, LocalBoxFuture};
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{Status, TraceContextExt};
-use opentelemetry::KeyValue;
-use tracing::Instrument;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_actix_web::{RootSpan, TracingLogger};
 
+use crate::lean_root_span::{method_label, with_start, LeanRootSpan, Start, UNMATCHED_ROUTE};
 use crate::metrics::{
     mark_current_root, HistogramFamily, Registry, SpanIds, HTTP_DURATION_BUCKETS,
     OPENMETRICS_CONTENT_TYPE,
 };
 use crate::propagation::Propagation;
-use crate::request_span;
-use crate::sampling::{self, Decision, RequestSampler};
+use crate::sampling::{Decision, RequestSampler};
 
-/// `http_route` for requests that matched no route: one value, so that scanners probing random
-/// paths cannot create unbounded series.
-pub(crate) const UNMATCHED_ROUTE: &str = "unmatched";
+/// tracing-actix-web's middleware with the lean root span.
+type Logger = TracingLogger<LeanRootSpan>;
 
-/// The root span of every request, and
+/// The request middleware, from `Telemetry::middleware`: tracing-actix-web's `TracingLogger`
+/// with [`LeanRootSpan`] (each request's server span, entered while the handler and the
+/// response body are polled), and
 /// `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`
-/// with that span as exemplar; from `Telemetry::middleware`.
+/// with that span as exemplar.
 ///
 /// Wrap it last (outermost) so that the span and the measured duration cover every other
 /// middleware. The span's parent is the context the request's headers carry, read with the
-/// handle's propagators (`OTEL_PROPAGATORS`; `none`: every request starts a trace).
-///
-/// The span is a `tracing` span named `HTTP request`, exported as `{method} {route}` (or
-/// `{method}` when no route matched) with kind `server` and the attributes `http.request.method`, `http.route`, `url.path`, `client.address`,
-/// `http.response.status_code`, and for 5xx responses `error.type` (the status code),
-/// `exception.message` and status `ERROR`. Inside a handler it is `tracing::Span::current()`;
-/// attributes it does not declare are added with `OpenTelemetrySpanExt::set_attribute` (as the
-/// catalog does with `webstore.cache.result`). When one of the request's observations becomes a
-/// histogram bucket's exemplar, the span gets `webstore.exemplar = true`.
+/// handle's propagators (`OTEL_PROPAGATORS`; `none`: every request starts a trace). Inside a
+/// handler the span is `tracing::Span::current()` (and tracing-actix-web's `RootSpan`
+/// extractor); attributes it does not declare are added with
+/// `OpenTelemetrySpanExt::set_attribute` (as the catalog does with `webstore.cache.result`).
+/// When one of the request's observations becomes a histogram bucket's exemplar, the span gets
+/// `webstore.exemplar = true`. [`LeanRootSpan`] lists the span's name and attributes.
 ///
 /// Sampling (`OTEL_TRACES_SAMPLER`) is decided here, before the span is created. A request
 /// that is not sampled gets the same `tracing` span (its log lines carry its trace id) and the
 /// same histogram observation, but no OpenTelemetry span data at all, in this span or any below
 /// it, and its outgoing calls carry `traceparent` with the sampled flag off.
 #[derive(Clone, Debug)]
-pub struct RequestTelemetry {
+pub struct RequestMiddleware {
     durations: Arc<HistogramFamily>,
     propagation: Arc<Propagation>,
     sampler: Option<Arc<RequestSampler>>,
 }
 
-impl RequestTelemetry {
+impl RequestMiddleware {
     pub(crate) fn new(
         registry: &Registry,
         propagation: Arc<Propagation>,
@@ -81,10 +73,22 @@ impl RequestTelemetry {
             durations: server_durations(registry),
         }
     }
+
+    /// The sampling decision for `req`, from the context its headers carry.
+    fn start(&self, req: &ServiceRequest) -> Start {
+        let Some(sampler) = &self.sampler else {
+            return Start::Off;
+        };
+        let parent = self.propagation.extract(req.headers()).unwrap_or_default();
+        match sampler.decide(&parent) {
+            Decision::NotSampled(propagated) => Start::NotSampled(propagated),
+            Decision::Sampled { new_trace } => Start::Sampled { parent, new_trace },
+        }
+    }
 }
 
 /// `http_server_request_duration_seconds{http_request_method,http_route,http_response_status_code}`.
-pub(crate) fn server_durations(registry: &Registry) -> Arc<HistogramFamily> {
+fn server_durations(registry: &Registry) -> Arc<HistogramFamily> {
     registry.histogram(
         "http_server_request_duration_seconds",
         "Duration of HTTP server requests.",
@@ -97,229 +101,104 @@ pub(crate) fn server_durations(registry: &Registry) -> Arc<HistogramFamily> {
     )
 }
 
-impl<S, B> Transform<S, ServiceRequest> for RequestTelemetry
+impl<S, B> Transform<S, ServiceRequest> for RequestMiddleware
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    S::Future: 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = <Logger as Transform<S, ServiceRequest>>::Response;
     type Error = Error;
-    type Transform = RequestTelemetryMiddleware<S>;
+    type Transform = RequestMiddlewareService<<Logger as Transform<S, ServiceRequest>>::Transform>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequestTelemetryMiddleware {
-            service: Rc::new(service),
-            durations: Arc::clone(&self.durations),
-            propagation: Arc::clone(&self.propagation),
-            sampler: self.sampler.clone(),
+        let logger = Logger::new().new_transform(service).into_inner();
+        ready(logger.map(|logger| RequestMiddlewareService {
+            logger,
+            middleware: self.clone(),
         }))
     }
 }
 
-/// [`RequestTelemetry`] wrapped around one worker's service.
-pub struct RequestTelemetryMiddleware<S> {
-    service: Rc<S>,
-    durations: Arc<HistogramFamily>,
-    propagation: Arc<Propagation>,
-    sampler: Option<Arc<RequestSampler>>,
+/// [`RequestMiddleware`] wrapped around one worker's service (`logger`: tracing-actix-web's
+/// middleware around it).
+pub struct RequestMiddlewareService<L> {
+    logger: L,
+    middleware: RequestMiddleware,
 }
 
-impl<S, B> Service<ServiceRequest> for RequestTelemetryMiddleware<S>
+impl<L, B> Service<ServiceRequest> for RequestMiddlewareService<L>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    L: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    L::Future: 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<B>;
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
 
-    actix_web::dev::forward_ready!(service);
+    actix_web::dev::forward_ready!(logger);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
         let method = method_label(req.method());
-        let (span, root) = open_root(&req, method, &self.propagation, self.sampler.as_deref());
-        let fut = span.in_scope(|| self.service.call(req));
-        let durations = Arc::clone(&self.durations);
-        let (fut, root_cx) = match root {
-            Root::Recorded(cx) => (Either::Left(fut), Some(cx)),
-            // No span of this request activates an OpenTelemetry context, so the handler sees
-            // the propagated one (baggage included) as current.
-            Root::NotRecorded(propagated) => (Either::Right(fut.with_context(propagated)), None),
-            Root::Off => (Either::Left(fut), None),
+        let start = self.middleware.start(&req);
+        let sampled = matches!(start, Start::Sampled { .. });
+        let propagated = match &start {
+            Start::NotSampled(propagated) => Some(propagated.clone()),
+            Start::Off | Start::Sampled { .. } => None,
         };
-        let fut = fut.instrument(span);
+        let fut = with_start(start, || self.logger.call(req));
+        // No span of an unsampled request activates an OpenTelemetry context, so the handler
+        // sees the propagated one (baggage included) as current.
+        let fut = match propagated {
+            Some(cx) => Either::Right(fut.with_context(cx)),
+            None => Either::Left(fut),
+        };
+        let durations = Arc::clone(&self.middleware.durations);
         Box::pin(async move {
-            let mut fut = std::pin::pin!(fut);
-            let result = fut.as_mut().await;
+            let result = fut.await;
             let elapsed = started.elapsed().as_secs_f64();
-            let span = fut.span();
-            let (route, status) = match &result {
+            match &result {
                 Ok(res) => {
-                    // After routing, actix answers this from the route it recorded; called
-                    // before, it would run the whole matcher (regexes included) a second time.
-                    let route = res.request().match_pattern();
-                    let status = res.status();
-                    if let Some(cx) = &root_cx {
-                        record_outcome(
-                            cx,
-                            method,
-                            route.as_deref(),
-                            status,
-                            res.response().error(),
-                        );
+                    let req = res.request();
+                    // Recorded by the router: no second match (see `LeanRootSpan`).
+                    let route = req.match_pattern();
+                    let observed = durations.get(&[
+                        method,
+                        route.as_deref().unwrap_or(UNMATCHED_ROUTE),
+                        res.status().as_str(),
+                    ]);
+                    // The server span, as tracing-actix-web keeps it in the request; read only
+                    // for the few observations that become exemplars.
+                    let root = || req.extensions().get::<RootSpan>().cloned();
+                    let ids = || root().and_then(|span| SpanIds::of_span(&span));
+                    let taken = if sampled {
+                        observed.observe_with(elapsed, ids)
+                    } else {
+                        observed.observe_with(elapsed, || None)
+                    };
+                    if let Some(taken) = taken {
+                        if let Some(span) = root() {
+                            span.in_scope(|| mark_current_root(taken));
+                        }
                     }
-                    (route, status)
                 }
-                // An error that escaped every handler: actix turns it into a response later,
-                // with the status the error itself reports.
+                // An error that escaped every handler (actix turns it into a response later):
+                // the request, its route and the span tracing-actix-web stored in it are out of
+                // reach, so the observation carries no exemplar. The services' handlers turn
+                // their errors into responses, so only a middleware inside this one could.
                 Err(e) => {
                     let status = e.as_response_error().status_code();
-                    if let Some(cx) = &root_cx {
-                        record_outcome(cx, method, None, status, Some(e));
-                    }
-                    (None, status)
-                }
-            };
-            let observed = durations.get(&[
-                method,
-                route.as_deref().unwrap_or(UNMATCHED_ROUTE),
-                status.as_str(),
-            ]);
-            match &root_cx {
-                Some(cx) => {
-                    let ids = || SpanIds::from_context(cx.span().span_context());
-                    if let Some(taken) = observed.observe_with(elapsed, ids) {
-                        span.in_scope(|| mark_current_root(taken));
-                    }
-                }
-                None => {
-                    let _ = observed.observe_with(elapsed, || None);
+                    let _ = durations
+                        .get(&[method, UNMATCHED_ROUTE, status.as_str()])
+                        .observe_with(elapsed, || None);
                 }
             }
             result
         })
-    }
-}
-
-/// What became of the request's root span beside the `tracing` span.
-enum Root {
-    /// Sampled: its started OpenTelemetry context (the span name, outcome and exemplar are
-    /// taken from it at the end).
-    Recorded(opentelemetry::Context),
-    /// Not sampled: the context it propagates.
-    NotRecorded(opentelemetry::Context),
-    /// No OpenTelemetry layer (`OTEL_SDK_DISABLED=true`), or the span is disabled by `RUST_LOG`.
-    Off,
-}
-
-fn open_root(
-    req: &ServiceRequest,
-    method: &'static str,
-    propagation: &Propagation,
-    sampler: Option<&RequestSampler>,
-) -> (tracing::Span, Root) {
-    let Some(sampler) = sampler else {
-        return (root_span(req, method), Root::Off);
-    };
-    let parent = propagation.extract(req.headers()).unwrap_or_default();
-    match sampler.decide(&parent) {
-        Decision::NotSampled(propagated) => (
-            sampling::unrecorded(propagated.clone(), || root_span(req, method)),
-            Root::NotRecorded(propagated),
-        ),
-        Decision::Sampled { new_trace } => {
-            let span = root_span(req, method);
-            if span.is_disabled() {
-                return (span, Root::Off);
-            }
-            // Fails only without the OpenTelemetry layer, which a sampler implies.
-            let _ = span.set_parent(parent);
-            // Starts the OpenTelemetry span now, with the trace id the decision was taken on.
-            let cx = match new_trace {
-                Some(trace_id) => sampling::with_trace_id(trace_id, || span.context()),
-                None => span.context(),
-            };
-            record_start(&cx, req, method);
-            (span, Root::Recorded(cx))
-        }
-    }
-}
-
-/// The `tracing` span of every request. Its OpenTelemetry span (sampled requests only) is
-/// named and given its attributes by [`open_root`] and [`record_outcome`], directly: through
-/// `tracing` fields, each value would be formatted into a new `String` and each recorded field
-/// would cost a pass through every layer. `http.request.method` and `url.path` stay fields, so
-/// that pretty logs show them.
-fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
-    tracing::info_span!(
-        target: request_span::TARGET,
-        request_span::NAME,
-        otel.kind = "server",
-        http.request.method = method,
-        url.path = req.path(),
-    )
-}
-
-/// The attributes a sampled request's server span gets when it starts, beside the fields of
-/// [`root_span`]: the TCP peer as `client.address` (not a `Forwarded` header a client can
-/// write: the address that really connected; behind a proxy, the proxy), and its name until
-/// the route is known, `{method}`.
-pub(crate) fn record_start(
-    cx: &opentelemetry::Context,
-    req: &ServiceRequest,
-    method: &'static str,
-) {
-    let otel_span = cx.span();
-    otel_span.update_name(method);
-    if let Some(peer) = req.peer_addr() {
-        otel_span.set_attribute(KeyValue::new("client.address", peer.ip().to_string()));
-    }
-}
-
-/// The route, status and error of a sampled request, on its server span: named
-/// `{method} {route}` (semantic conventions; `{method}` alone when no route matched, since the
-/// raw path would make every URL its own span name), `http.route`,
-/// `http.response.status_code`, and for a 5xx `error.type`, `exception.message` and status
-/// `ERROR` (a 4xx is the client's error, not the server's).
-pub(crate) fn record_outcome(
-    cx: &opentelemetry::Context,
-    method: &'static str,
-    route: Option<&str>,
-    status: StatusCode,
-    error: Option<&Error>,
-) {
-    let otel_span = cx.span();
-    if let Some(route) = route {
-        otel_span.update_name(format!("{method} {route}"));
-        otel_span.set_attribute(KeyValue::new("http.route", route.to_owned()));
-    }
-    otel_span.set_attribute(KeyValue::new(
-        "http.response.status_code",
-        i64::from(status.as_u16()),
-    ));
-    if status.is_server_error() {
-        otel_span.set_status(Status::error(""));
-        otel_span.set_attribute(KeyValue::new("error.type", status.as_str().to_owned()));
-        if let Some(e) = error {
-            otel_span.set_attribute(KeyValue::new("exception.message", e.to_string()));
-        }
-    }
-}
-
-/// Unknown methods share one value, for the same reason unmatched routes do.
-pub(crate) fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "_OTHER",
     }
 }
 

@@ -1,95 +1,209 @@
-//! Bench only (feature `tracing-actix-web`): tracing-actix-web 0.7's middleware with a lean root
-//! span, to measure against [`crate::RequestTelemetry`] in the same `cargo xtask bench` run.
+//! [`LeanRootSpan`]: the `RootSpanBuilder` that makes tracing-actix-web's `TracingLogger` open
+//! each request's server span the way this crate wants it.
 //!
-//! The fairest version of the library: [`LeanRootSpan`] opens the same span `RequestTelemetry`
-//! does (the stable HTTP semantic-convention fields, no request id, no user agent, no
-//! `Forwarded` parsing), parents it on the incoming context with the global propagator (the one
-//! `telemetry::init` installs from `OTEL_PROPAGATORS`), reads the route *after* routing, renames
-//! the span `{method} {route}`, and records the same
-//! `http_server_request_duration_seconds` observation with the span as exemplar. What remains
-//! different is the library itself: a UUID request id generated and stored per request whatever
-//! the builder does, the span entered on every poll of the handler and of the response body,
-//! and no sampling decision before the span is built (every request builds its OpenTelemetry
-//! span). docs/BENCHMARKS.md has the figures.
+//! tracing-actix-web's own root span carries sixteen fields (a UUID request id, the trace id as
+//! a string, connection info parsed from `Forwarded` headers, the user agent…) and asks for the
+//! route before routing, which runs actix's whole matcher once more per request: profiled under
+//! load, that default span was the largest single cost of a traced request. This builder opens
+//! one span with the stable HTTP semantic conventions only and reads the route *after* routing,
+//! from what the router recorded (docs/BENCHMARKS.md has the figures for both).
+//!
+//! The builder's hooks are associated functions without state, and `TracingLogger` carries
+//! none, but the span depends on the handle that serves the request (its sampler, its
+//! propagators; tests run several handles in one process). [`crate::http::RequestMiddleware`]
+//! takes the sampling decision, then hands it over with [`with_start`] for the one synchronous
+//! call in which `TracingLogger` asks this builder for the span.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::cell::Cell;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::{Error, HttpMessage};
-use opentelemetry::trace::TraceContextExt;
-use tracing_actix_web::{RootSpanBuilder, TracingLogger};
+use actix_web::http::{Method, StatusCode};
+use actix_web::Error;
+use opentelemetry::trace::{Status, TraceContextExt, TraceId};
+use opentelemetry::{Context, KeyValue};
+use tracing_actix_web::RootSpanBuilder;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::http::{method_label, record_outcome, record_start, UNMATCHED_ROUTE};
-use crate::metrics::{HistogramFamily, SpanIds};
+use crate::request_span;
+use crate::sampling;
 
-/// The duration histogram, for the builder's associated functions (which get no state): one
-/// application per process, as in the bench.
-static DURATIONS: OnceLock<Arc<HistogramFamily>> = OnceLock::new();
+/// `http_route` for requests that matched no route: one value, so that scanners probing random
+/// paths cannot create unbounded series.
+pub(crate) const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// When the request started, in its extensions.
-struct Started(Instant);
-
-/// `tracing-actix-web`'s middleware with [`LeanRootSpan`], recording into `durations`
-/// (`http_server_request_duration_seconds` of the handle's registry).
-pub(crate) fn middleware(durations: Arc<HistogramFamily>) -> TracingLogger<LeanRootSpan> {
-    let _ = DURATIONS.set(durations);
-    TracingLogger::<LeanRootSpan>::new()
+/// What the middleware decided for one request, before its span exists.
+#[derive(Debug)]
+pub(crate) enum Start {
+    /// No OpenTelemetry layer (`OTEL_SDK_DISABLED=true`): a `tracing` span only.
+    Off,
+    /// Record it, parented on `parent` (the context the headers carried, or an empty one);
+    /// `new_trace` is the id the decision was taken on when the request starts a trace.
+    Sampled {
+        parent: Context,
+        new_trace: Option<TraceId>,
+    },
+    /// Build no OpenTelemetry data; the request propagates this context.
+    NotSampled(Context),
 }
 
-/// The lean root span: what [`crate::RequestTelemetry`] records, through tracing-actix-web.
+thread_local! {
+    /// Set by [`with_start`] for the `on_request_start` that `call` runs.
+    static NEXT_START: Cell<Option<Start>> = const { Cell::new(None) };
+}
+
+/// Runs `call` (tracing-actix-web's middleware `call`, which asks [`LeanRootSpan`] for the span
+/// before it returns) with `start` as the decision for the span it opens.
+pub(crate) fn with_start<R>(start: Start, call: impl FnOnce() -> R) -> R {
+    NEXT_START.with(|next| next.set(Some(start)));
+    let called = call();
+    // Never leave a decision for another request's span.
+    NEXT_START.with(Cell::take);
+    called
+}
+
+/// The lean root span, for `tracing_actix_web::TracingLogger`; used through
+/// [`crate::http::RequestMiddleware`], which hands it the sampling decision.
+///
+/// The span is a `tracing` span named `HTTP request` (target `telemetry::http`, the one
+/// `RUST_LOG` directives name), exported as `{method} {route}` (or `{method}` when no route
+/// matched) with kind `server` and the attributes `http.request.method`, `http.route`,
+/// `url.path`, `client.address`, `http.response.status_code`, and for 5xx responses
+/// `error.type` (the status code), `exception.message` and status `ERROR`. No request id: the
+/// trace id is the request's identity in logs and traces alike.
 pub struct LeanRootSpan;
 
 impl RootSpanBuilder for LeanRootSpan {
     fn on_request_start(req: &ServiceRequest) -> tracing::Span {
-        req.extensions_mut().insert(Started(Instant::now()));
         let method = method_label(req.method());
-        // The same span as `RequestTelemetry`'s, with the same attributes set the same way.
-        let span = tracing::info_span!(
-            "HTTP request",
-            otel.kind = "server",
-            http.request.method = method,
-            url.path = req.path(),
-        );
-        let parent = opentelemetry::global::get_text_map_propagator(|p| {
-            p.extract(&crate::propagation::ActixHeaders(req.headers()))
-        });
-        let _ = span.set_parent(parent);
-        record_start(&span.context(), req, method);
-        span
+        // Without a decision (the builder used on its own), an ordinary span.
+        match NEXT_START.with(Cell::take).unwrap_or(Start::Off) {
+            Start::Off => root_span(req, method),
+            Start::NotSampled(propagated) => {
+                sampling::unrecorded(propagated, || root_span(req, method))
+            }
+            Start::Sampled { parent, new_trace } => {
+                let span = root_span(req, method);
+                if span.is_disabled() {
+                    return span;
+                }
+                // Fails only without the OpenTelemetry layer, which a sampler implies.
+                let _ = span.set_parent(parent);
+                // Starts the OpenTelemetry span now, with the trace id the decision was taken on.
+                let cx = match new_trace {
+                    Some(trace_id) => sampling::with_trace_id(trace_id, || span.context()),
+                    None => span.context(),
+                };
+                record_start(&cx, req, method);
+                span
+            }
+        }
     }
 
     fn on_request_end<B: MessageBody>(
         span: tracing::Span,
         outcome: &Result<ServiceResponse<B>, Error>,
     ) {
+        // Empty (no active span) for an unsampled request's span and without the layer.
         let cx = span.context();
-        let (method, route, status, started) = match outcome {
-            Ok(res) => {
-                let req = res.request();
-                let route = req.match_pattern();
-                let started = req.extensions().get::<Started>().map(|s| s.0);
-                (method_label(req.method()), route, res.status(), started)
-            }
-            Err(e) => ("_OTHER", None, e.as_response_error().status_code(), None),
-        };
-        let error = match outcome {
-            Ok(res) => res.response().error(),
-            Err(e) => Some(e),
-        };
-        record_outcome(&cx, method, route.as_deref(), status, error);
-        if let (Some(durations), Some(started)) = (DURATIONS.get(), started) {
-            let _ = durations
-                .get(&[
-                    method,
-                    route.as_deref().unwrap_or(UNMATCHED_ROUTE),
-                    status.as_str(),
-                ])
-                .observe_with(started.elapsed().as_secs_f64(), || {
-                    SpanIds::from_context(cx.span().span_context())
-                });
+        if !cx.span().span_context().is_sampled() {
+            return;
         }
+        match outcome {
+            Ok(res) => {
+                // After routing, actix answers this from the route it recorded; called before,
+                // it would run the whole matcher (regexes included) a second time.
+                let route = res.request().match_pattern();
+                let method = method_label(res.request().method());
+                Outcome {
+                    route: route.as_deref().map(|r| (method, r)),
+                    status: res.status(),
+                    error: res.response().error(),
+                }
+                .record(&cx);
+            }
+            // An error that escaped every handler: actix turns it into a response later, with
+            // the status the error itself reports. The request (and its route) is gone.
+            Err(e) => Outcome {
+                route: None,
+                status: e.as_response_error().status_code(),
+                error: Some(e),
+            }
+            .record(&cx),
+        }
+    }
+}
+
+/// The `tracing` span of every request. Its OpenTelemetry span (sampled requests only) is
+/// named and given its attributes by [`record_start`] and [`Outcome::record`], directly:
+/// through `tracing` fields, each value would be formatted into a new `String` and each
+/// recorded field would cost a pass through every layer. `http.request.method` and `url.path`
+/// stay fields, so that pretty logs show them.
+fn root_span(req: &ServiceRequest, method: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        target: request_span::TARGET,
+        request_span::NAME,
+        otel.kind = "server",
+        http.request.method = method,
+        url.path = req.path(),
+    )
+}
+
+/// The attributes a sampled request's server span gets when it starts, beside the fields of
+/// [`root_span`]: the TCP peer as `client.address` (not a `Forwarded` header a client can
+/// write: the address that really connected; behind a proxy, the proxy), and its name until
+/// the route is known, `{method}`.
+fn record_start(cx: &Context, req: &ServiceRequest, method: &'static str) {
+    let otel_span = cx.span();
+    otel_span.update_name(method);
+    if let Some(peer) = req.peer_addr() {
+        otel_span.set_attribute(KeyValue::new("client.address", peer.ip().to_string()));
+    }
+}
+
+/// How a sampled request ended, for its server span.
+struct Outcome<'a> {
+    /// `(method, route)` when a route matched.
+    route: Option<(&'static str, &'a str)>,
+    status: StatusCode,
+    error: Option<&'a Error>,
+}
+
+impl Outcome<'_> {
+    /// Named `{method} {route}` (semantic conventions; the `{method}` of [`record_start`] stays
+    /// when no route matched, since the raw path would make every URL its own span name),
+    /// `http.route`, `http.response.status_code`, and for a 5xx `error.type`,
+    /// `exception.message` and status `ERROR` (a 4xx is the client's error, not the server's).
+    fn record(&self, cx: &Context) {
+        let otel_span = cx.span();
+        if let Some((method, route)) = self.route {
+            otel_span.update_name(format!("{method} {route}"));
+            otel_span.set_attribute(KeyValue::new("http.route", route.to_owned()));
+        }
+        otel_span.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            i64::from(self.status.as_u16()),
+        ));
+        if self.status.is_server_error() {
+            otel_span.set_status(Status::error(""));
+            otel_span.set_attribute(KeyValue::new("error.type", self.status.as_str().to_owned()));
+            if let Some(e) = self.error {
+                otel_span.set_attribute(KeyValue::new("exception.message", e.to_string()));
+            }
+        }
+    }
+}
+
+/// Unknown methods share one value, for the same reason unmatched routes do.
+pub(crate) fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "_OTHER",
     }
 }

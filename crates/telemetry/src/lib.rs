@@ -29,7 +29,10 @@
 //! - `propagation`: `OTEL_PROPAGATORS`, extraction from requests, injection into calls.
 //! - `sampling`: the head-sampling decision, taken before a request's root span exists; an
 //!   unsampled request builds no OpenTelemetry span data at all.
-//! - `http`: the request middleware (root span + server duration histogram) and `/metrics`.
+//! - `lean_root_span`: the `RootSpanBuilder` with which tracing-actix-web's `TracingLogger`
+//!   opens each request's server span (stable HTTP conventions, route read after routing).
+//! - `http`: the request middleware (the sampling decision, `TracingLogger`, the server
+//!   duration histogram) and `/metrics`.
 //! - `client`: the traced outgoing HTTP client.
 //! - `metrics`: a small OpenMetrics registry whose histograms carry exemplars of sampled spans.
 //! - `logs`: JSON log lines that carry the `trace_id`/`span_id` of the span they happen in.
@@ -49,7 +52,6 @@ mod guard;
 mod handle;
 mod http;
 mod init;
-#[cfg(feature = "tracing-actix-web")]
 mod lean_root_span;
 mod logs;
 mod metrics;
@@ -63,9 +65,8 @@ pub use client::{ClientResponse, TracedClient};
 pub use config::{TelemetryArgs, TelemetryConfig};
 pub use error::Error;
 pub use handle::Telemetry;
-pub use http::{MetricsEndpoint, RequestTelemetry};
+pub use http::{MetricsEndpoint, RequestMiddleware, RequestMiddlewareService};
 pub use init::init;
-#[cfg(feature = "tracing-actix-web")]
 pub use lean_root_span::LeanRootSpan;
 pub use metrics::{
     Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, MetricDescription,

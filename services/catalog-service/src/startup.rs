@@ -79,11 +79,7 @@ impl Application {
         };
         let openapi = ApiDoc::openapi();
         let metrics = telemetry.metrics_endpoint();
-        #[cfg(not(feature = "bench-tracing-actix-web"))]
         let request_telemetry = telemetry.middleware();
-        // `cargo xtask bench` only: tracing-actix-web in its place, for docs/BENCHMARKS.md.
-        #[cfg(feature = "bench-tracing-actix-web")]
-        let request_telemetry = telemetry.tracing_actix_web_middleware();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(service_kit::app::security_headers())

@@ -17,9 +17,6 @@ pub(super) enum Telemetry {
     Off,
     /// Full telemetry, `parentbased_traceidratio` at 0.1: how production runs.
     Sampled,
-    /// Only a catalog, built with `bench-tracing-actix-web`: tracing-actix-web with a lean root
-    /// span instead of the telemetry crate's middleware, full telemetry at 100 %.
-    TracingActixWeb,
 }
 
 impl Telemetry {
@@ -30,7 +27,6 @@ impl Telemetry {
             Telemetry::On => "on",
             Telemetry::Off => "off",
             Telemetry::Sampled => "sampled",
-            Telemetry::TracingActixWeb => "tracing-actix-web",
         }
     }
 
@@ -40,15 +36,13 @@ impl Telemetry {
             Telemetry::On => (18080, 18081, 18082),
             Telemetry::Off => (28080, 28081, 28082),
             Telemetry::Sampled => (38080, 38081, 38082),
-            // A catalog only; the other two are never started.
-            Telemetry::TracingActixWeb => (48080, 48081, 48082),
         }
     }
 
-    /// The copies `e` is measured on, in the order round `round` drives them: rotated every
-    /// round, so that drift (thermal, neighbours) hits each copy alike.
-    pub(super) fn order(e: Endpoint, round: usize) -> Vec<Telemetry> {
-        let mut copies = e.copies().to_vec();
+    /// Every copy, in the order round `round` drives them: rotated every round, so that drift
+    /// (thermal, neighbours) hits each copy alike.
+    pub(super) fn order(round: usize) -> Vec<Telemetry> {
+        let mut copies = Telemetry::ALL.to_vec();
         let n = copies.len();
         copies.rotate_left(round % n);
         copies
@@ -72,19 +66,6 @@ pub(super) enum Endpoint {
 }
 
 impl Endpoint {
-    /// The copies that serve it: the catalog also on the tracing-actix-web variant.
-    pub(super) fn copies(self) -> &'static [Telemetry] {
-        match self {
-            Endpoint::Catalog => &[
-                Telemetry::On,
-                Telemetry::Off,
-                Telemetry::Sampled,
-                Telemetry::TracingActixWeb,
-            ],
-            Endpoint::Checkout => &Telemetry::ALL,
-        }
-    }
-
     pub(super) fn name(self) -> &'static str {
         match self {
             Endpoint::Catalog => "catalog GET /api/v1/products/{id}",

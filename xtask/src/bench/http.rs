@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use devstack::services::{self, CATALOG, GATEWAY, ORDER, OTLP_SINK};
+use devstack::services::{self, GATEWAY, ORDER, OTLP_SINK};
 use devstack::{ports, Binaries, Launch, Probe, HOST};
 
 use super::copies::{key, Endpoint, Processes, Telemetry};
@@ -30,18 +30,12 @@ pub(super) struct Http {
     pub(super) soak: Option<Soak>,
 }
 
-pub(super) fn run_http(
-    dir: &Path,
-    binaries: &Binaries,
-    variant_catalog: &Path,
-    pin: &Pinning,
-    plan: Plan,
-) -> Result<Http> {
-    for copy in Endpoint::Catalog.copies().iter().copied() {
+pub(super) fn run_http(dir: &Path, binaries: &Binaries, pin: &Pinning, plan: Plan) -> Result<Http> {
+    for copy in Telemetry::ALL {
         let (a, b, c) = copy.ports();
         for port in [a, b, c, SINK_PORT] {
             if !ports::is_free(port) {
-                bail!("port {port} on {HOST} is taken; the bench needs 14318, 18080-18082, 28080-28082, 38080-38082 and 48081");
+                bail!("port {port} on {HOST} is taken; the bench needs 14318, 18080-18082, 28080-28082 and 38080-38082");
             }
         }
     }
@@ -70,13 +64,8 @@ pub(super) fn run_http(
     for copy in Telemetry::ALL {
         start_copy(&mut procs, dir, binaries, pin, copy)?;
     }
-    start_variant_catalog(&mut procs, dir, variant_catalog, pin)?;
 
     let product = product_id(Telemetry::On.ports().1)?;
-    let variant_product = product_id(Telemetry::TracingActixWeb.ports().1)?;
-    if variant_product != product {
-        bail!("the catalogs disagree on their first product ({product} / {variant_product})");
-    }
     let script = dir.join("checkout.lua");
     fs::write(&script, checkout_lua(&product, API_KEY)).context("writing checkout.lua")?;
     let target = |e: Endpoint, s: Telemetry| -> (String, Option<PathBuf>) {
@@ -95,7 +84,7 @@ pub(super) fn run_http(
 
     // Warm caches, connection pools and the allocator of every service once.
     for e in [Endpoint::Catalog, Endpoint::Checkout] {
-        for s in e.copies().iter().copied() {
+        for s in Telemetry::ALL {
             let (url, script) = target(e, s);
             wrk(pin, &url, script.as_deref(), plan.warm_up)?;
         }
@@ -116,7 +105,7 @@ pub(super) fn run_http(
     for round in 0..plan.rounds {
         let mut line = format!("  round {}:", round + 1);
         for e in [Endpoint::Catalog, Endpoint::Checkout] {
-            for s in Telemetry::order(e, round) {
+            for s in Telemetry::order(round) {
                 let (url, script) = target(e, s);
                 let cpu_before = procs.cpu_seconds(s);
                 let mut r = wrk(pin, &url, script.as_deref(), plan.duration)?;
@@ -223,7 +212,7 @@ fn copy_env(copy: Telemetry) -> Vec<(&'static str, String)> {
         // 5 s): its queue is preallocated, about 0.4 KiB resident per slot, so a larger one
         // would be counted as the service's memory. The span accounting line shows nothing is
         // lost.
-        Telemetry::On | Telemetry::TracingActixWeb => env.extend([
+        Telemetry::On => env.extend([
             ("OTEL_SDK_DISABLED", "false".to_owned()),
             ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
         ]),
@@ -235,30 +224,6 @@ fn copy_env(copy: Telemetry) -> Vec<(&'static str, String)> {
         ]),
     }
     env
-}
-
-/// The tracing-actix-web catalog: like the telemetry-on copy's catalog, from the binary built
-/// with `bench-tracing-actix-web`.
-fn start_variant_catalog(
-    procs: &mut Processes,
-    dir: &Path,
-    exe: &Path,
-    pin: &Pinning,
-) -> Result<()> {
-    let copy = Telemetry::TracingActixWeb;
-    let work = data_root(dir).join(copy.name());
-    let _ = fs::remove_dir_all(&work);
-    fs::create_dir_all(work.join("data")).context("creating the bench data dir")?;
-    let addresses = copy.addresses();
-    let label = format!("{}-{CATALOG}", copy.name());
-    let launch = Launch::new(&label, exe, dir.join("logs").join(format!("{label}.log")))
-        .run_through(pin.prefix(0))
-        .current_dir(&work)
-        .envs(copy_env(copy))
-        .envs(services::neighbours(CATALOG, &addresses))
-        .envs(services::identity(CATALOG, &addresses));
-    let addr = addresses.of(CATALOG).context("the variant's catalog")?;
-    procs.start(launch, &Probe::new(addr, services::ready_path(CATALOG)))
 }
 
 /// The first product of the catalog on `port`.

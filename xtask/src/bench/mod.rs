@@ -90,13 +90,7 @@ impl flags::Bench {
             bail!("`wrk` is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`; or run with --micro-only");
         }
 
-        // Build first: none of it counts toward the run's time. The tracing-actix-web catalog
-        // first, copied aside: the normal build then writes its own catalog-service binary.
-        let variant_catalog = if self.micro_only {
-            None
-        } else {
-            Some(build_variant_catalog(sh, &dir)?)
-        };
+        // Build first: none of it counts toward the run's time.
         let binaries = if self.micro_only {
             None
         } else {
@@ -118,11 +112,9 @@ impl flags::Bench {
         let started = Instant::now();
         let criterion_home = dir.join("criterion");
         let micro = micro::run_micro(sh, &pin, &criterion_home, plan.rounds)?;
-        let http = match (&binaries, &variant_catalog) {
-            (Some(binaries), Some(variant)) => {
-                Some(http::run_http(&dir, binaries, variant, &pin, plan)?)
-            }
-            _ => None,
+        let http = match &binaries {
+            Some(binaries) => Some(http::run_http(&dir, binaries, &pin, plan)?),
+            None => None,
         };
         let elapsed = started.elapsed();
 
@@ -130,30 +122,4 @@ impl flags::Bench {
         println!("{}", report::final_line(&micro, http.as_ref()));
         Ok(())
     }
-}
-
-/// Builds catalog-service with `bench-tracing-actix-web` (tracing-actix-web with a lean root span
-/// in place of the telemetry crate's middleware) and copies the binary to
-/// `target/webstore/bench/bin/`, out of the way of the normal build.
-fn build_variant_catalog(sh: &Shell, dir: &std::path::Path) -> Result<std::path::PathBuf> {
-    println!("Building the tracing-actix-web catalog (feature bench-tracing-actix-web)...");
-    cmd!(
-        sh,
-        "cargo build --release -p catalog-service --features bench-tracing-actix-web"
-    )
-    .quiet()
-    .run()
-    .context("building catalog-service with bench-tracing-actix-web failed")?;
-    let built = project_root()
-        .join("target")
-        .join("release")
-        .join(format!("catalog-service{}", std::env::consts::EXE_SUFFIX));
-    let bin = dir.join("bin");
-    fs::create_dir_all(&bin).context("creating target/webstore/bench/bin")?;
-    let copy = bin.join(format!(
-        "catalog-service-tracing-actix-web{}",
-        std::env::consts::EXE_SUFFIX
-    ));
-    fs::copy(&built, &copy).with_context(|| format!("copying {}", built.display()))?;
-    Ok(copy)
 }

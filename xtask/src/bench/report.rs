@@ -195,7 +195,6 @@ pub(super) fn report(micro: &Micro, http: Option<&Http>, plan: Plan, elapsed: Du
                 );
             }
         }
-        tracing_actix_web_rows(&mut out, h);
         let _ = writeln!(
             out,
             "\nendpoints: {} and {}",
@@ -203,7 +202,7 @@ pub(super) fn report(micro: &Micro, http: Option<&Http>, plan: Plan, elapsed: Du
             Endpoint::Checkout.name()
         );
         for e in [Endpoint::Catalog, Endpoint::Checkout] {
-            for s in e.copies().iter().copied() {
+            for s in Telemetry::ALL {
                 if let Some(runs) = h.runs.get(&key(e, s)) {
                     let requests: u64 = runs.iter().map(|r| r.requests).sum();
                     let bad: u64 = runs.iter().map(|r| r.non_2xx + r.socket_errors).sum();
@@ -266,65 +265,6 @@ pub(super) fn report(micro: &Micro, http: Option<&Http>, plan: Plan, elapsed: Du
     }
     out.push('\n');
     out
-}
-
-/// The catalog on tracing-actix-web (lean root span) against the same catalog on
-/// `RequestTelemetry`, both at 100 % sampling, in the same rounds. The rule: within
-/// 1.5 µs of CPU per request, go back to the library.
-fn tracing_actix_web_rows(out: &mut String, h: &Http) {
-    let e = Endpoint::Catalog;
-    let variant = Telemetry::TracingActixWeb;
-    let Some(runs) = h.runs.get(&key(e, variant)) else {
-        return;
-    };
-    let _ = writeln!(
-        out,
-        "\ntracing-actix-web 0.7 (lean RootSpanBuilder) vs RequestTelemetry, catalog read, 100 % sampling:"
-    );
-    let per_copy = |copy: Telemetry, f: &dyn Fn(&WrkResult) -> f64| -> Vec<f64> {
-        h.runs
-            .get(&key(e, copy))
-            .map(|v| v.iter().map(f).collect())
-            .unwrap_or_default()
-    };
-    let table = [
-        ("RequestTelemetry", Telemetry::On),
-        ("tracing-actix-web", variant),
-    ];
-    let _ = writeln!(
-        out,
-        "  {:<20} {:>12} {:>18} {:>10} {:>14}",
-        "middleware", "CPU µs/req", "telemetry µs/req", "rps", "rps vs off"
-    );
-    for (name, copy) in table {
-        let cpu = stats(&per_copy(copy, &|r| r.cpu_us_per_request)).0;
-        let cost = stats(&cpu_cost(h, e, copy)).0;
-        let rps = stats(&per_copy(copy, &|r| r.rps)).0;
-        let ratio = stats(&ratios(h, e, copy, |r| r.rps)).0;
-        let _ = writeln!(
-            out,
-            "  {name:<20} {cpu:>12.1} {cost:>18.1} {rps:>10.0} {ratio:>14.2}"
-        );
-    }
-    let on = h.runs.get(&key(e, Telemetry::On));
-    let diff: Vec<f64> = on
-        .map(|on| {
-            runs.iter()
-                .zip(on)
-                .map(|(v, o)| v.cpu_us_per_request - o.cpu_us_per_request)
-                .collect()
-        })
-        .unwrap_or_default();
-    let (m, lo, hi) = stats(&diff);
-    let verdict = if m <= 1.5 {
-        "within 1.5 µs: the library would win"
-    } else {
-        "more than 1.5 µs: RequestTelemetry stays"
-    };
-    let _ = writeln!(
-        out,
-        "  tracing-actix-web − RequestTelemetry: {m:.1} µs of CPU per request (rounds {lo:.1} – {hi:.1}); {verdict}"
-    );
 }
 
 pub(super) fn final_line(micro: &Micro, http: Option<&Http>) -> String {

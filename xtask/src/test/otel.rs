@@ -23,8 +23,8 @@ const OTEL_FAMILY: &[&str] = &[
 
 pub(super) fn check_one_otel_version(sh: &Shell) -> Result<()> {
     // The full graph with every edge kind (normal, build, dev): a second copy pulled in only by
-    // a dev-dependency breaks propagation in the tests just the same. Every feature too: the
-    // bench's tracing-actix-web catalog (`bench-tracing-actix-web`) must join the same family.
+    // a dev-dependency breaks propagation in the tests just the same. Every feature too: a
+    // feature-gated dependency would bring its own copy the day the feature is turned on.
     let tree = cmd!(sh, "cargo tree --workspace --all-features --prefix none")
         .read()
         .context("`cargo tree` failed; the one-OpenTelemetry-version check needs it")?;
