@@ -8,6 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use actix_web::dev::Service as _;
 use actix_web::{test, web, App, HttpResponse};
 use otlp_sink::OtlpSink;
 use telemetry::TelemetryConfig;
@@ -54,6 +55,19 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
 
     let app = test::init_service(
         App::new()
+            // An error that escapes every handler: only a middleware inside the request
+            // middleware can return one (handlers' errors become responses).
+            .wrap_fn(|req, srv| {
+                let refused = (req.path() == "/refused")
+                    .then(|| actix_web::error::ErrorServiceUnavailable("the queue is full"));
+                let answered = srv.call(req);
+                async move {
+                    match refused {
+                        Some(e) => Err(e),
+                        None => answered.await,
+                    }
+                }
+            })
             .wrap(telemetry.middleware())
             .route(
                 "/jobs/{id}",
@@ -209,11 +223,27 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
         "a 4xx is the client's error"
     );
 
+    // An error that escaped every handler: no route to name, the status and message the error
+    // reports, and still counted.
+    let (trace, req) = send(actix_web::http::Method::GET, "/refused");
+    let error = test::try_call_service(&app, req)
+        .await
+        .err()
+        .expect("the error reaches actix");
+    assert_eq!(error.as_response_error().status_code(), 503);
+    let refused = server_span(trace).await;
+    assert_eq!(refused.name, "GET");
+    assert_eq!(refused.attributes["http.response.status_code"], 503);
+    assert_eq!(refused.attributes["error.type"], "503");
+    assert_eq!(refused.attributes["exception.message"], "the queue is full");
+    assert_eq!(refused.status_code, "error");
+
     let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
     let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     for series in [
         "http_request_method=\"POST\",http_route=\"/broken\",http_response_status_code=\"500\",le=\"+Inf\"} 1",
         "http_request_method=\"GET\",http_route=\"unmatched\",http_response_status_code=\"404\",le=\"+Inf\"} 1",
+        "http_request_method=\"GET\",http_route=\"unmatched\",http_response_status_code=\"503\",le=\"+Inf\"} 1",
     ] {
         assert!(text.contains(series), "missing {series} in:\n{text}");
     }
