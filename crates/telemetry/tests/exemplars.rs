@@ -226,10 +226,9 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
     // An error that escaped every handler: no route to name, the status and message the error
     // reports, and still counted.
     let (trace, req) = send(actix_web::http::Method::GET, "/refused");
-    let error = test::try_call_service(&app, req)
-        .await
-        .err()
-        .expect("the error reaches actix");
+    let Err(error) = test::try_call_service(&app, req).await else {
+        panic!("the error reaches actix as an error")
+    };
     assert_eq!(error.as_response_error().status_code(), 503);
     let refused = server_span(trace).await;
     assert_eq!(refused.name, "GET");
