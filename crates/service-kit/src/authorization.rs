@@ -47,8 +47,18 @@ mod tests {
 
     #[test]
     fn the_scheme_is_case_insensitive() {
-        for value in ["Bearer k-1", "bearer k-1", "BEARER k-1", "bEaReR   k-1 ", "Bearer\tk-1"] {
-            assert_eq!(bearer_token(&headers(&[value])), Ok(Some("k-1")), "{value:?}");
+        for value in [
+            "Bearer k-1",
+            "bearer k-1",
+            "BEARER k-1",
+            "bEaReR   k-1 ",
+            "Bearer\tk-1",
+        ] {
+            assert_eq!(
+                bearer_token(&headers(&[value])),
+                Ok(Some("k-1")),
+                "{value:?}"
+            );
         }
     }
 

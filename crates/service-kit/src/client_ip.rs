@@ -36,8 +36,7 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, canonical(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                masked(u128::from(u32::from(ip)), self.prefix, 32)
-                    == u128::from(u32::from(net))
+                masked(u128::from(u32::from(ip)), self.prefix, 32) == u128::from(u32::from(net))
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 masked(u128::from(ip), self.prefix, 128) == u128::from(net)
@@ -199,9 +198,7 @@ impl TrustedProxies {
 /// address, so `10.0.0.0/8` matches it.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -278,7 +275,13 @@ mod tests {
     fn blocks_parse_and_match() {
         let list = trusted("10.0.0.0/8, 192.168.1.7 2001:db8::/32,::1");
         assert_eq!(list.blocks().len(), 4);
-        for inside in ["10.0.0.1", "10.255.255.255", "192.168.1.7", "2001:db8::5", "::1"] {
+        for inside in [
+            "10.0.0.1",
+            "10.255.255.255",
+            "192.168.1.7",
+            "2001:db8::5",
+            "::1",
+        ] {
             assert!(list.trusts(ip(inside)), "{inside}");
         }
         for outside in ["11.0.0.1", "192.168.1.8", "2001:db9::1", "::2", "127.0.0.1"] {
@@ -292,7 +295,14 @@ mod tests {
 
     #[test]
     fn a_bad_entry_is_named() {
-        for bad in ["10.0.0.0/33", "10.0.0.1/8", "proxy.local", "10.0.0.0/", "::/129", "1.2.3.4/x"] {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0.1/8",
+            "proxy.local",
+            "10.0.0.0/",
+            "::/129",
+            "1.2.3.4/x",
+        ] {
             let list = format!("127.0.0.1, {bad}");
             let err = TrustedProxies::parse(&list, ForwardedHeader::Forwarded).unwrap_err();
             assert_eq!(err.entry, bad);
@@ -303,8 +313,14 @@ mod tests {
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_says() {
         let list = trusted("10.0.0.0/8");
-        let spoofed = headers(&[("x-forwarded-for", "198.51.100.1"), ("forwarded", "for=198.51.100.2")]);
-        assert_eq!(list.client_ip(ip("203.0.113.9"), &spoofed), ip("203.0.113.9"));
+        let spoofed = headers(&[
+            ("x-forwarded-for", "198.51.100.1"),
+            ("forwarded", "for=198.51.100.2"),
+        ]);
+        assert_eq!(
+            list.client_ip(ip("203.0.113.9"), &spoofed),
+            ip("203.0.113.9")
+        );
         assert_eq!(
             TrustedProxies::default().client_ip(ip("10.0.0.1"), &spoofed),
             ip("10.0.0.1"),
@@ -357,7 +373,10 @@ mod tests {
 
     #[test]
     fn header_names_parse() {
-        assert_eq!(ForwardedHeader::parse(" Forwarded "), Ok(ForwardedHeader::Forwarded));
+        assert_eq!(
+            ForwardedHeader::parse(" Forwarded "),
+            Ok(ForwardedHeader::Forwarded)
+        );
         assert_eq!(
             ForwardedHeader::parse("X-Forwarded-For"),
             Ok(ForwardedHeader::XForwardedFor)

@@ -5,7 +5,9 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use actix_web::http::header::{
+    HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING,
+};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -147,16 +149,50 @@ mod tests {
         let json = ("content-type", "application/json");
         let sized = ("content-length", "12");
         assert_eq!(refused(&[json, sized]), None);
-        assert_eq!(refused(&[("content-type", "application/json; charset=UTF-8"), sized]), None);
-        assert_eq!(refused(&[("content-type", "application/json;charset=\"utf-8\""), sized]), None);
-        assert_eq!(refused(&[json, sized, ("content-encoding", "identity")]), None);
-        assert_eq!(refused(&[json, sized, ("content-encoding", "gzip")]), Some(415));
-        assert_eq!(refused(&[json, ("transfer-encoding", "chunked"), ("content-encoding", "br")]), Some(415));
-        assert_eq!(refused(&[json, sized, ("content-encoding", "identity, gzip")]), Some(415));
-        assert_eq!(refused(&[("content-type", "application/json; charset=utf-16"), sized]), Some(415));
-        assert_eq!(refused(&[("content-type", "application/json; charset=latin1"), sized]), Some(415));
+        assert_eq!(
+            refused(&[("content-type", "application/json; charset=UTF-8"), sized]),
+            None
+        );
+        assert_eq!(
+            refused(&[
+                ("content-type", "application/json;charset=\"utf-8\""),
+                sized
+            ]),
+            None
+        );
+        assert_eq!(
+            refused(&[json, sized, ("content-encoding", "identity")]),
+            None
+        );
+        assert_eq!(
+            refused(&[json, sized, ("content-encoding", "gzip")]),
+            Some(415)
+        );
+        assert_eq!(
+            refused(&[
+                json,
+                ("transfer-encoding", "chunked"),
+                ("content-encoding", "br")
+            ]),
+            Some(415)
+        );
+        assert_eq!(
+            refused(&[json, sized, ("content-encoding", "identity, gzip")]),
+            Some(415)
+        );
+        assert_eq!(
+            refused(&[("content-type", "application/json; charset=utf-16"), sized]),
+            Some(415)
+        );
+        assert_eq!(
+            refused(&[("content-type", "application/json; charset=latin1"), sized]),
+            Some(415)
+        );
         // No body, nothing to misread.
         assert_eq!(refused(&[("content-encoding", "gzip")]), None);
-        assert_eq!(refused(&[("content-encoding", "gzip"), ("content-length", "0")]), None);
+        assert_eq!(
+            refused(&[("content-encoding", "gzip"), ("content-length", "0")]),
+            None
+        );
     }
 }

@@ -100,13 +100,25 @@ mod tests {
     #[test]
     fn only_an_object_deserializes() {
         let line: Line = serde_json::from_str(r#"{"id":"p-1","n":2}"#).unwrap();
-        assert_eq!(line, Line { id: "p-1".into(), n: 2 });
+        assert_eq!(
+            line,
+            Line {
+                id: "p-1".into(),
+                n: 2
+            }
+        );
         let err = serde_json::from_str::<Line>(r#"["p-1",2]"#).unwrap_err();
-        assert!(err.to_string().contains("expected a line object {id, n}"), "{err}");
+        assert!(
+            err.to_string().contains("expected a line object {id, n}"),
+            "{err}"
+        );
         let err = serde_json::from_str::<Basket>(r#"{"lines":[["p-1",2]]}"#).unwrap_err();
         assert!(err.to_string().contains("a line object"), "{err}");
         // The derived rules still hold inside the object.
-        for bad in [r#"{"id":"p-1","n":2,"price":1}"#, r#"{"id":"p-1","id":"p-2","n":1}"#] {
+        for bad in [
+            r#"{"id":"p-1","n":2,"price":1}"#,
+            r#"{"id":"p-1","id":"p-2","n":1}"#,
+        ] {
             assert!(serde_json::from_str::<Line>(bad).is_err(), "{bad}");
         }
     }
@@ -126,10 +138,22 @@ mod tests {
                 "invalid type: string \"x\", expected u64",
                 "invalid type: string \"x\", expected a non-negative integer",
             ),
-            ("invalid type: boolean `true`, expected f64", "invalid type: boolean `true`, expected a number"),
-            ("invalid type: map, expected a string", "invalid type: map, expected a string"),
-            ("unknown field `price`, expected one of `a`, `b`", "unknown field `price`, expected one of `a`, `b`"),
-            ("invalid value: integer `-1`, expected u32", "invalid value: integer `-1`, expected a non-negative integer"),
+            (
+                "invalid type: boolean `true`, expected f64",
+                "invalid type: boolean `true`, expected a number",
+            ),
+            (
+                "invalid type: map, expected a string",
+                "invalid type: map, expected a string",
+            ),
+            (
+                "unknown field `price`, expected one of `a`, `b`",
+                "unknown field `price`, expected one of `a`, `b`",
+            ),
+            (
+                "invalid value: integer `-1`, expected u32",
+                "invalid value: integer `-1`, expected a non-negative integer",
+            ),
         ] {
             assert_eq!(describe_error(message), expected);
         }

@@ -210,9 +210,12 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             "unsupported-media-type",
             "Send the body as application/json",
         ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => Problem::validation(vec![
-            FieldError::new("body", crate::json::describe_error(&e.to_string())),
-        ]),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            Problem::validation(vec![FieldError::new(
+                "body",
+                crate::json::describe_error(&e.to_string()),
+            )])
+        }
         JsonPayloadError::Deserialize(e) => Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-json",

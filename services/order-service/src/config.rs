@@ -518,7 +518,10 @@ mod tests {
         assert_eq!(s.rate_limits.global, None);
         assert_eq!(s.redis_url.as_deref(), Some("redis://127.0.0.1:6379/0"));
         assert_eq!(s.suspicious, SuspiciousRules::default());
-        assert!(s.trusted_proxies.is_empty(), "no proxy is trusted by default");
+        assert!(
+            s.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
         let s = from_args(&[
             "--suspicious-card-testing",
             "off",

@@ -103,8 +103,12 @@ impl Application {
         let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(actix_web::middleware::from_fn(service_kit::edge::head_as_get))
-                .wrap(actix_web::middleware::from_fn(service_kit::edge::readable_bodies))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::head_as_get,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::readable_bodies,
+                ))
                 .wrap(routes::middleware::cors(&origins))
                 .wrap(actix_web::middleware::from_fn(
                     routes::middleware::cors_errors_as_problems,

@@ -187,7 +187,10 @@ impl MerchantKey {
 
 /// Without a merchant key anyone who can connect can charge, so that is allowed only on a
 /// loopback address, where the only callers are local processes (a developer's stack, tests).
-fn merchant_key(value: Option<&str>, bind_addr: SocketAddr) -> Result<Option<MerchantKey>, InvalidSetting> {
+fn merchant_key(
+    value: Option<&str>,
+    bind_addr: SocketAddr,
+) -> Result<Option<MerchantKey>, InvalidSetting> {
     let key = value.and_then(MerchantKey::new);
     if key.is_none() && !bind_addr.ip().is_loopback() {
         return Err(InvalidSetting::new(

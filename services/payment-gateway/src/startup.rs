@@ -61,8 +61,12 @@ impl Application {
 
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
-                .wrap(actix_web::middleware::from_fn(service_kit::edge::head_as_get))
-                .wrap(actix_web::middleware::from_fn(service_kit::edge::readable_bodies))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::head_as_get,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::readable_bodies,
+                ))
                 .wrap(service_kit::app::security_headers())
                 .wrap(request_telemetry.clone())
                 .app_data(gateway.clone())

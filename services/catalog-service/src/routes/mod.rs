@@ -17,7 +17,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [
         ("/readyz", web::get().to(health::readyz)),
         ("/api/v1/products", web::get().to(products::list_products)),
-        ("/api/v1/products/{id}", web::get().to(products::get_product)),
+        (
+            "/api/v1/products/{id}",
+            web::get().to(products::get_product),
+        ),
     ] {
         cfg.service(
             web::resource(path)

@@ -7,7 +7,12 @@ use crate::helpers::{assert_problem, spawn_app};
 #[tokio::test]
 async fn head_is_get_without_the_body() {
     let app = spawn_app().await;
-    for path in ["/api/v1/products", "/api/v1/products/p-0001", "/healthz", "/readyz"] {
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/p-0001",
+        "/healthz",
+        "/readyz",
+    ] {
         let get = app.get(path).await;
         let head = app
             .client
@@ -35,7 +40,12 @@ async fn head_is_get_without_the_body() {
 #[tokio::test]
 async fn options_and_other_methods_name_what_a_path_allows() {
     let app = spawn_app().await;
-    for path in ["/api/v1/products", "/api/v1/products/p-0001", "/healthz", "/readyz"] {
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/p-0001",
+        "/healthz",
+        "/readyz",
+    ] {
         let url = format!("{}{path}", app.address);
         let options = app
             .client

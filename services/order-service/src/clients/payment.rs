@@ -107,7 +107,11 @@ impl PaymentClient {
             reference: order.charge_reference(),
         };
         let request = match self
-            .authorized(self.http.inner().post(format!("{}/v1/charges", self.base_url)))
+            .authorized(
+                self.http
+                    .inner()
+                    .post(format!("{}/v1/charges", self.base_url)),
+            )
             .header("Idempotency-Key", order.charge_key().as_str())
             .json(&body)
             .timeout(self.timeout)

@@ -28,7 +28,8 @@ fn authenticate(req: &HttpRequest) -> Result<Customer, ApiError> {
     };
     // A repeated header is ambiguous — a proxy and this service might each read another one —
     // so it is a malformed request (400), not a guess and not a failed authentication.
-    let bearer = bearer_token(req.headers()).map_err(|_| ApiError::DuplicateHeader("Authorization"))?;
+    let bearer =
+        bearer_token(req.headers()).map_err(|_| ApiError::DuplicateHeader("Authorization"))?;
     let mut api_keys = req.headers().get_all("x-api-key");
     let api_key = api_keys.next();
     if api_keys.next().is_some() {

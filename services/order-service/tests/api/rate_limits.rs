@@ -129,8 +129,14 @@ async fn lookup_forwarded(app: &TestApp, header: &str, forwarded_for: &str) -> u
 async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
     // The default: no proxy is trusted, so each spoofed address still lands in the peer's bucket.
     let app = limited("2", "off").spawn().await;
-    assert_eq!(lookup_forwarded(&app, "x-forwarded-for", "198.51.100.1").await, 401);
-    assert_eq!(lookup_forwarded(&app, "forwarded", "for=198.51.100.2").await, 401);
+    assert_eq!(
+        lookup_forwarded(&app, "x-forwarded-for", "198.51.100.1").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.2").await,
+        401
+    );
     assert_eq!(
         lookup_forwarded(&app, "x-forwarded-for", "198.51.100.3").await,
         429,
@@ -152,13 +158,28 @@ async fn behind_a_trusted_proxy_each_client_gets_its_own_bucket() {
     assert_eq!(lookup_forwarded(&app, xff, "203.0.113.2").await, 401);
     // The client wrote the leftmost entries itself; the proxy appended what it saw. Only the
     // rightmost untrusted hop counts, so rotating the spoofed part buys nothing.
-    assert_eq!(lookup_forwarded(&app, xff, "6.6.6.6, 203.0.113.2").await, 401);
-    assert_eq!(lookup_forwarded(&app, xff, "7.7.7.7, 203.0.113.2").await, 429);
+    assert_eq!(
+        lookup_forwarded(&app, xff, "6.6.6.6, 203.0.113.2").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, xff, "7.7.7.7, 203.0.113.2").await,
+        429
+    );
     // The proxies write X-Forwarded-For (the default TRUSTED_PROXY_HEADER): a `Forwarded`
     // header came from the client and is not read, so this is the proxy's own bucket.
-    assert_eq!(lookup_forwarded(&app, "forwarded", "for=198.51.100.9").await, 401);
-    assert_eq!(lookup_forwarded(&app, "forwarded", "for=198.51.100.10").await, 401);
-    assert_eq!(lookup_forwarded(&app, "forwarded", "for=198.51.100.11").await, 429);
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.9").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.10").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.11").await,
+        429
+    );
 }
 
 #[tokio::test]
@@ -169,15 +190,27 @@ async fn a_trusted_proxy_may_speak_rfc_7239_forwarded_instead() {
         .spawn()
         .await;
     let fwd = "forwarded";
-    assert_eq!(lookup_forwarded(&app, fwd, "for=\"[2001:db8::1]:4711\"").await, 401);
-    assert_eq!(lookup_forwarded(&app, fwd, "for=\"[2001:db8::1]\";proto=https").await, 429);
-    assert_eq!(lookup_forwarded(&app, fwd, "for=192.0.2.60;proto=http").await, 401);
+    assert_eq!(
+        lookup_forwarded(&app, fwd, "for=\"[2001:db8::1]:4711\"").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, fwd, "for=\"[2001:db8::1]\";proto=https").await,
+        429
+    );
+    assert_eq!(
+        lookup_forwarded(&app, fwd, "for=192.0.2.60;proto=http").await,
+        401
+    );
     assert_eq!(
         lookup_forwarded(&app, "x-forwarded-for", "198.51.100.1").await,
         401,
         "X-Forwarded-For is not read: this is the proxy's own first request"
     );
-    assert_eq!(lookup_forwarded(&app, "x-forwarded-for", "198.51.100.2").await, 429);
+    assert_eq!(
+        lookup_forwarded(&app, "x-forwarded-for", "198.51.100.2").await,
+        429
+    );
 }
 
 #[tokio::test]

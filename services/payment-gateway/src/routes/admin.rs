@@ -10,7 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use service_kit::authorization::bearer_token;
 
 use crate::config::AdminToken;
-use crate::domain::{Faults, FaultsPatch, FailureThrottle};
+use crate::domain::{FailureThrottle, Faults, FaultsPatch};
 use crate::error::ApiError;
 use crate::gateway::FaultSwitch;
 use service_kit::problem::ProblemDoc;

@@ -35,7 +35,9 @@ pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
         )
         .service(
             web::scope("/v1")
-                .wrap(actix_web::middleware::from_fn(merchant::require_merchant_key))
+                .wrap(actix_web::middleware::from_fn(
+                    merchant::require_merchant_key,
+                ))
                 .service(
                     web::resource("/charges")
                         .route(web::post().to(charges::create_charge))
@@ -114,7 +116,9 @@ impl utoipa::Modify for AdminSecurity {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("GATEWAY_API_KEY (required only when the gateway has one)"))
+                    .description(Some(
+                        "GATEWAY_API_KEY (required only when the gateway has one)",
+                    ))
                     .build(),
             ),
         );

@@ -44,15 +44,22 @@ async fn charges_need_the_merchant_key() {
         assert!(challenge.starts_with("Bearer realm="), "{challenge}");
     }
     // Refused before routing: reading charges, and probing paths, need the key as well.
-    for path in ["/v1/charges/ch_00000000000000000000000000000000", "/v1/anything"] {
+    for path in [
+        "/v1/charges/ch_00000000000000000000000000000000",
+        "/v1/anything",
+    ] {
         let (status, headers, _, body) = read(app.get(path).await).await;
         assert_problem(status, &headers, &body, 401, "unauthorized");
     }
     assert_eq!(app.charge_count().await, 0, "nothing was charged");
 
     // The scheme is case-insensitive (RFC 9110 §11.1).
-    let (status, _, _, created) =
-        read(charge(Some(&format!("BEARER {MERCHANT_KEY}"))).await.expect("POST")).await;
+    let (status, _, _, created) = read(
+        charge(Some(&format!("BEARER {MERCHANT_KEY}")))
+            .await
+            .expect("POST"),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("charge id");
     let (status, _, _, _) = read(app.get_charge(id).await).await;
@@ -87,7 +94,10 @@ async fn authorization_sent_twice_is_a_400_even_when_both_are_right() {
         let (status, headers, _, body) = read(response).await;
         assert_problem(status, &headers, &body, 400, "duplicate-header");
         assert!(
-            body["detail"].as_str().unwrap_or_default().contains("Authorization"),
+            body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Authorization"),
             "{url}: {body}"
         );
     }
@@ -129,7 +139,10 @@ async fn admin_token_guessing_is_throttled() {
             break body;
         }
         assert_eq!(status, 429, "{body}");
-        assert!(Instant::now() < deadline, "the admin API stayed closed for 5 s");
+        assert!(
+            Instant::now() < deadline,
+            "the admin API stayed closed for 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(faults["error_rate"], 0.0, "no guess changed the faults");

@@ -12,7 +12,11 @@ async fn answer(response: reqwest::Response) -> (u16, String, String) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    (status, content_type, response.text().await.unwrap_or_default())
+    (
+        status,
+        content_type,
+        response.text().await.unwrap_or_default(),
+    )
 }
 
 /// 401 e-bikes at 2,499.00 USD were a 502 and a `payment_failed` order: the gateway refuses
@@ -106,7 +110,10 @@ async fn a_body_the_service_cannot_read_as_sent_is_415() {
     for charset in ["utf-16", "UTF-16LE", "iso-8859-1"] {
         let request = a
             .checkout()
-            .header("content-type", format!("application/json; charset={charset}"))
+            .header(
+                "content-type",
+                format!("application/json; charset={charset}"),
+            )
             .body(body.clone());
         a.add(format!("charset={charset}"), request);
     }
@@ -186,11 +193,17 @@ async fn errors_name_json_shapes_not_rust_types() {
 async fn parser_errors_are_answered_by_actix_with_an_empty_body() {
     let app = spawn_app().await;
     for (request, status) in [
-        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_vec(), 400),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_vec(),
+            400,
+        ),
         (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 400),
         (
-            format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(200_000))
-                .into_bytes(),
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(200_000)
+            )
+            .into_bytes(),
             431,
         ),
     ] {
@@ -228,7 +241,10 @@ async fn head_and_options_answer_like_the_other_services() {
             .expect("OPTIONS");
         assert_eq!(response.status(), 204, "{path}");
         assert_eq!(
-            response.headers().get("allow").and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
             Some(allow),
             "{path}"
         );
