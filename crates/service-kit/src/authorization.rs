@@ -26,7 +26,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, RepeatedAuthori
 
 /// The token of one `Authorization` value if its scheme is `Bearer` (any case).
 pub fn bearer_value(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(|c: char| c == ' ' || c == '\t')?;
+    let (scheme, token) = value.trim().split_once([' ', '\t'])?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
