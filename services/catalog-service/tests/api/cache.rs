@@ -120,7 +120,12 @@ mod needs_redis {
                 && s.name == "GET"
                 && s.attribute_str("db.system.name") == Some("redis")
         };
-        let spans = wait_for_trace(&trace, |spans| spans.iter().any(is_redis_get)).await;
+        // Both: the server span ends only once the response body has been sent, which can be
+        // after the client has read it.
+        let spans = wait_for_trace(&trace, |spans| {
+            spans.iter().any(is_redis_get) && spans.iter().any(|s| s.kind == "server")
+        })
+        .await;
         let get = spans
             .iter()
             .find(|s| is_redis_get(s))
