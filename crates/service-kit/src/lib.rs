@@ -7,6 +7,8 @@
 //!   extractor configs that turn bad JSON, paths and queries into them (never HTML, never a panic).
 //! - [`app`]: what every service's `App` has — `/healthz`, `/metrics`, `/openapi.json`, the
 //!   problem+json 404, security headers.
+//! - [`drain`]: graceful shutdown — one signal, `/readyz` 503 while draining, tracked work
+//!   finished within `SHUTDOWN_TIMEOUT`.
 //! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL) and
 //!   migrating it.
 //! - [`config`]: the flags and variables every service takes (`BIND_ADDR`, `DATABASE_URL`), the
@@ -22,6 +24,7 @@
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod drain;
 pub mod idempotency;
 pub mod problem;
 pub mod readiness;

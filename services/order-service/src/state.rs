@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use service_kit::drain::Drain;
+
 use crate::checkout::Checkout;
 use crate::domain::ApiKeys;
 use crate::metrics::OrderMetrics;
@@ -18,4 +20,6 @@ pub struct AppState {
     pub metrics: OrderMetrics,
     /// Longest an API request may take (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
+    /// The process's shutdown: checkouts run as its tracked work; `/readyz` reads it.
+    pub drain: Drain,
 }

@@ -74,6 +74,8 @@ pub struct Settings {
     pub database_url: String,
     /// HTTP worker threads; `None`: one per core.
     pub http_workers: Option<usize>,
+    /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
+    pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
     /// `None`: the /admin routes are not registered.
     pub admin_token: Option<AdminToken>,
@@ -101,6 +103,7 @@ impl Settings {
             bind_addr: cli.server.bind_addr_or(DEFAULT_PORT),
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
+            shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry,
             admin_token: cli.admin_token.as_deref().and_then(AdminToken::new),
             latency_scale,

@@ -3,6 +3,7 @@
 //! | route | handler |
 //! |---|---|
 //! | `POST /v1/charges` | [`charges::create_charge`] |
+//! | `GET /v1/charges?idempotency_key=` | [`charges::find_charge_by_key`] |
 //! | `GET /v1/charges/{id}` | [`charges::get_charge`] |
 //! | `GET /admin/faults`, `PUT /admin/faults` | [`admin`] — only when `ADMIN_TOKEN` is set |
 //! | `GET /readyz` | [`health::readyz`] |
@@ -34,7 +35,8 @@ pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(
             web::resource("/v1/charges")
                 .route(web::post().to(charges::create_charge))
-                .default_service(method_not_allowed("POST")),
+                .route(web::get().to(charges::find_charge_by_key))
+                .default_service(method_not_allowed("GET, POST")),
         )
         .service(
             web::resource("/v1/charges/{id}")
@@ -73,6 +75,7 @@ fn method_not_allowed(allow: &'static str) -> actix_web::Route {
     ),
     paths(
         charges::create_charge,
+        charges::find_charge_by_key,
         charges::get_charge,
         admin::get_faults,
         admin::put_faults,
