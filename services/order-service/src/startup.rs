@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use crate::checkout::{Checkout, Screening};
 use crate::clients::{CatalogClient, PaymentClient};
-use crate::config::Settings;
+use crate::config::{GatewayApiKey, Settings};
 use crate::metrics::OrderMetrics;
 use crate::ratelimit::{RateLimitMetrics, RateLimiter, RedisLimiter};
 use crate::reconcile::Reconciler;
@@ -53,7 +53,13 @@ impl Application {
             settings.payment_gateway_url.clone(),
             settings.payment_timeout,
         )
-        .stopped_by(drain.stopping());
+        .stopped_by(drain.stopping())
+        .with_api_key(
+            settings
+                .payment_gateway_api_key
+                .as_ref()
+                .map(GatewayApiKey::expose),
+        );
         let checkout = Checkout {
             catalog: CatalogClient::new(
                 http.clone(),
@@ -95,6 +101,7 @@ impl Application {
             metrics,
             request_timeout: settings.request_timeout,
             drain: drain.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         Reconciler {
             orders: store.clone(),
@@ -110,6 +117,12 @@ impl Application {
         let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::head_as_get,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::readable_bodies,
+                ))
                 .wrap(routes::middleware::cors(&origins))
                 .wrap(actix_web::middleware::from_fn(
                     routes::middleware::cors_errors_as_problems,

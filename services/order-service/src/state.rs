@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use service_kit::client_ip::TrustedProxies;
 use service_kit::drain::Drain;
 
 use crate::checkout::Checkout;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// The process's shutdown: checkouts run as its tracked work; `/readyz` reads it.
     pub drain: Drain,
+    /// Whose forwarding header names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }

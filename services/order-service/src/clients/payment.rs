@@ -8,6 +8,7 @@ use contract::{
     Charge, ChargeAmount, ChargeId, ChargeRequest, Country, Currency, DeclineCode, DeclineDetails,
     OrderId, PaymentMethod,
 };
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use telemetry::SpanIds;
 use telemetry::TracedClient;
 use tokio_util::sync::CancellationToken;
@@ -101,6 +102,9 @@ pub struct PaymentClient {
     base_url: String,
     timeout: Duration,
     stop: CancellationToken,
+    /// `Authorization: Bearer <PAYMENT_GATEWAY_API_KEY>`, marked sensitive so no log or
+    /// debug print shows it.
+    authorization: Option<HeaderValue>,
 }
 
 impl PaymentClient {
@@ -110,6 +114,25 @@ impl PaymentClient {
             base_url,
             timeout,
             stop: CancellationToken::new(),
+            authorization: None,
+        }
+    }
+
+    /// Sends `key` as the merchant key on every gateway call.
+    pub fn with_api_key(mut self, key: Option<&str>) -> Self {
+        self.authorization = key.and_then(|key| {
+            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
+        self
+    }
+
+    /// Adds the merchant key, when there is one.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.authorization {
+            Some(value) => request.header(AUTHORIZATION, value.clone()),
+            None => request,
         }
     }
 
@@ -137,9 +160,11 @@ impl PaymentClient {
             reference: order.charge_reference(),
         };
         let request = match self
-            .http
-            .inner()
-            .post(format!("{}/v1/charges", self.base_url))
+            .authorized(
+                self.http
+                    .inner()
+                    .post(format!("{}/v1/charges", self.base_url)),
+            )
             .header("Idempotency-Key", order.charge_key().as_str())
             .json(&body)
             .timeout(self.timeout)
@@ -188,7 +213,11 @@ impl PaymentClient {
             self.base_url,
             order.charge_key().as_str()
         );
-        let request = match self.http.inner().get(url).timeout(self.timeout).build() {
+        let request = match self
+            .authorized(self.http.inner().get(url))
+            .timeout(self.timeout)
+            .build()
+        {
             Ok(r) => r,
             Err(e) => return Lookup::Unknown(e.to_string()),
         };
