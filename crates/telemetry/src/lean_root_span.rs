@@ -19,7 +19,7 @@ use std::cell::Cell;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
-use actix_web::Error;
+use actix_web::{Error, HttpMessage};
 use opentelemetry::trace::{Status, TraceContextExt, TraceId};
 use opentelemetry::{Context, KeyValue};
 use tracing_actix_web::RootSpanBuilder;
@@ -95,6 +95,7 @@ impl RootSpanBuilder for LeanRootSpan {
                     None => span.context(),
                 };
                 record_start(&cx, req, method);
+                req.extensions_mut().insert(ArrivedAs(method));
                 span
             }
         }
@@ -113,8 +114,12 @@ impl RootSpanBuilder for LeanRootSpan {
             Ok(res) => {
                 // After routing, actix answers this from the route it recorded; called before,
                 // it would run the whole matcher (regexes included) a second time.
-                let route = res.request().match_pattern();
-                let method = method_label(res.request().method());
+                let req = res.request();
+                let route = req.match_pattern();
+                let method = req
+                    .extensions()
+                    .get::<ArrivedAs>()
+                    .map_or_else(|| method_label(req.method()), |m| m.0);
                 Outcome {
                     route: route.as_deref().map(|r| (method, r)),
                     status: res.status(),
@@ -133,6 +138,11 @@ impl RootSpanBuilder for LeanRootSpan {
         }
     }
 }
+
+/// The method a sampled request arrived with, for its span's name at the end: a middleware
+/// inside may rewrite the request's (`HEAD` is routed as `GET`).
+#[derive(Clone, Copy)]
+struct ArrivedAs(&'static str);
 
 /// The `tracing` span of every request. Its OpenTelemetry span (sampled requests only) is
 /// named and given its attributes by [`record_start`] and [`Outcome::record`], directly:

@@ -55,9 +55,12 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
 
     let app = test::init_service(
         App::new()
-            // An error that escapes every handler: only a middleware inside the request
-            // middleware can return one (handlers' errors become responses).
-            .wrap_fn(|req, srv| {
+            // Inside the request middleware, as the services' edge does: `HEAD` routed as `GET`;
+            // and an error that escapes every handler (handlers' errors become responses).
+            .wrap_fn(|mut req, srv| {
+                if req.method() == actix_web::http::Method::HEAD {
+                    req.head_mut().method = actix_web::http::Method::GET;
+                }
                 let refused = (req.path() == "/refused")
                     .then(|| actix_web::error::ErrorServiceUnavailable("the queue is full"));
                 let answered = srv.call(req);
@@ -197,6 +200,13 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
     assert_eq!(ok.status_code, "unset");
     assert!(!ok.attributes.contains_key("error.type"), "{ok:?}");
 
+    // Named and counted by the method it arrived with, whatever a middleware inside made of it.
+    let (trace, req) = send(actix_web::http::Method::HEAD, "/jobs/7");
+    assert_eq!(test::call_service(&app, req).await.status(), 200);
+    let head = server_span(trace).await;
+    assert_eq!(head.name, "HEAD /jobs/{id}");
+    assert_eq!(head.attributes["http.request.method"], "HEAD");
+
     let (trace, req) = send(actix_web::http::Method::POST, "/broken");
     assert_eq!(test::call_service(&app, req).await.status(), 500);
     let failed = server_span(trace).await;
@@ -240,6 +250,7 @@ async fn sampled_parents_become_exemplars_and_unsampled_ones_never_do() {
     let res = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
     let text = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     for series in [
+        "http_request_method=\"HEAD\",http_route=\"/jobs/{id}\",http_response_status_code=\"200\",le=\"+Inf\"} 1",
         "http_request_method=\"POST\",http_route=\"/broken\",http_response_status_code=\"500\",le=\"+Inf\"} 1",
         "http_request_method=\"GET\",http_route=\"unmatched\",http_response_status_code=\"404\",le=\"+Inf\"} 1",
         "http_request_method=\"GET\",http_route=\"unmatched\",http_response_status_code=\"503\",le=\"+Inf\"} 1",
