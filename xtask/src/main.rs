@@ -16,6 +16,8 @@
 //!   docs/BENCHMARKS.md.
 //! - `cargo xtask traffic | exemplars | doctor` ([`storectl`]): the incident loop; they build
 //!   and run `storectl` (crates/storectl), which needs the HTTP client xtask does without.
+//! - `cargo xtask soak` ([`soak`]): the store under traffic through a fault schedule, its books
+//!   checked afterwards; builds and runs the `soak` binary (crates/soak).
 //! - `cargo xtask docs` ([`docs`]): the reference pages generated from the code
 //!   (docs/reference/), written by the `docgen` crate.
 //!
@@ -33,6 +35,7 @@ mod checks;
 mod docs;
 mod down;
 mod flags;
+mod soak;
 mod stack;
 mod storectl;
 mod test;
@@ -78,6 +81,8 @@ fn run(flags: flags::Xtask) -> Result<ExitCode> {
         flags::XtaskCmd::Traffic(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Exemplars(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Doctor(cmd) => cmd.run(&sh),
+        // The soak's exit status is its verdict.
+        flags::XtaskCmd::Soak(cmd) => cmd.run(&sh),
         flags::XtaskCmd::Docs(cmd) => done(cmd.run(&sh)),
     }
 }

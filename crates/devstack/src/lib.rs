@@ -22,6 +22,7 @@
 //! - [`prometheus`]: a Prometheus with exemplar storage and its scrape configuration.
 //! - [`log`]: reading a process's log back (this run's part, the tail, without backtraces).
 //! - [`os`]: signals, liveness by pid, a Ctrl-C flag.
+//! - [`procfs`]: a process's resident memory from `/proc`.
 //!
 //! **Architecture Invariant:** std, thiserror, serde_json and libc only — no async runtime and no
 //! HTTP client — because xtask depends on it and must build in seconds before anything else.
@@ -34,6 +35,7 @@ pub mod log;
 pub mod os;
 pub mod ports;
 pub mod process;
+pub mod procfs;
 pub mod prometheus;
 pub mod ready;
 pub mod services;

@@ -169,6 +169,7 @@ impl TrafficArgs {
             api_key: self.api_key.clone(),
             admin_token: self.admin_token.clone(),
             show_progress: !self.json,
+            client: crate::traffic::ClientPolicy::default(),
         }
     }
 }

@@ -1,11 +1,9 @@
-//! What `/proc` tells about a process: CPU time and resident memory (Linux; `None` elsewhere).
+//! What `/proc` tells about a process: CPU time (Linux; `None` elsewhere). Resident memory is
+//! `devstack::procfs`, shared with the soak.
 
 use std::fs;
 
-pub(super) fn proc_status_mib(pid: u32, field: &str) -> Option<f64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status_field_mib(&status, field)
-}
+pub(super) use devstack::procfs::status_mib as proc_status_mib;
 
 /// utime + stime of `/proc/<pid>/stat`, in seconds.
 pub(super) fn proc_cpu_seconds(pid: u32) -> Option<f64> {
@@ -41,16 +39,6 @@ fn clock_ticks_per_second() -> f64 {
     100.0
 }
 
-fn status_field_mib(status: &str, field: &str) -> Option<f64> {
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kb: f64 = line[field.len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,13 +48,5 @@ mod tests {
         let stat = "4242 (order (svc) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 3 0";
         assert_eq!(stat_cpu_ticks(stat), Some(300));
         assert_eq!(stat_cpu_ticks("garbage"), None);
-    }
-
-    #[test]
-    fn status_fields() {
-        let status = "Name:\torder-service\nVmHWM:\t   40960 kB\nVmRSS:\t   20480 kB\n";
-        assert_eq!(status_field_mib(status, "VmHWM:"), Some(40.0));
-        assert_eq!(status_field_mib(status, "VmRSS:"), Some(20.0));
-        assert_eq!(status_field_mib(status, "VmSwap:"), None);
     }
 }

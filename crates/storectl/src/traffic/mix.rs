@@ -68,7 +68,8 @@ pub enum Request {
     },
     Checkout {
         body: Value,
-        idempotency_key: String,
+        /// `None` for the share of checkouts a [`Planner::keyless_one_in`] sends without one.
+        idempotency_key: Option<String>,
     },
     GetOrder {
         id: String,
@@ -141,6 +142,8 @@ pub struct Planner {
     /// Indices of products cheap enough for a bulk basket under `high_amount`.
     cheap: Vec<usize>,
     placed: PlacedOrders,
+    /// One checkout in this many goes without an `Idempotency-Key` (0: none does).
+    keyless_one_in: u32,
 }
 
 impl Planner {
@@ -183,7 +186,16 @@ impl Planner {
             },
             cheap,
             placed,
+            keyless_one_in: 0,
         })
+    }
+
+    /// Sends one checkout in `n` without an `Idempotency-Key` (0: every one has a key). The
+    /// draw comes from the seeded generator only when `n` is not 0, so the sequences of the
+    /// existing scenarios do not change.
+    pub fn keyless_one_in(mut self, n: u32) -> Planner {
+        self.keyless_one_in = n;
+        self
     }
 
     pub fn next_request(&mut self) -> Request {
@@ -234,10 +246,11 @@ impl Planner {
                 ("US", "card", vec![self.line(i, 1)])
             }
         };
+        let keyless = self.keyless_one_in > 0 && self.rng.random_range(0..self.keyless_one_in) == 0;
         Request::Checkout {
             body: json!({ "country": country, "payment_method": method, "items": items }),
             // Not from the seeded generator: see the module documentation.
-            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            idempotency_key: (!keyless).then(|| uuid::Uuid::new_v4().to_string()),
         }
     }
 
@@ -358,7 +371,7 @@ mod tests {
                 .map(|r| match r {
                     Request::Checkout { body, .. } => Request::Checkout {
                         body,
-                        idempotency_key: String::new(),
+                        idempotency_key: None,
                     },
                     other => other,
                 })
@@ -371,7 +384,7 @@ mod tests {
                 .filter_map(|r| match r {
                     Request::Checkout {
                         idempotency_key, ..
-                    } => Some(idempotency_key.clone()),
+                    } => idempotency_key.clone(),
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -409,7 +422,7 @@ mod tests {
                 assert!(items
                     .iter()
                     .all(|i| (1..=3).contains(&i["quantity"].as_u64().unwrap())));
-                assert_eq!(idempotency_key.len(), 36);
+                assert_eq!(idempotency_key.as_ref().map(String::len), Some(36));
             }
         }
         // No order placed yet: lookups become checkouts.
@@ -491,5 +504,32 @@ mod tests {
             (body["country"].as_str(), body["payment_method"].as_str()),
             (Some("US"), Some("card"))
         );
+    }
+
+    #[test]
+    fn a_share_of_checkouts_goes_without_a_key() {
+        let only_checkouts = Mix {
+            checkout: 1,
+            list: 0,
+            product: 0,
+            order_lookup: 0,
+            basket: Basket::Shopper,
+        };
+        let keyless = |mut p: Planner| {
+            (0..400)
+                .filter(|_| {
+                    matches!(
+                        p.next_request(),
+                        Request::Checkout {
+                            idempotency_key: None,
+                            ..
+                        }
+                    )
+                })
+                .count()
+        };
+        assert_eq!(keyless(planner(9, only_checkouts)), 0);
+        let n = keyless(planner(9, only_checkouts).keyless_one_in(4));
+        assert!((60..140).contains(&n), "{n} of 400");
     }
 }

@@ -9,12 +9,14 @@
 //!
 //! - [`scenario`]: [`Scenario`] → [`Plan`] (faults, mix, pace).
 //! - [`mix`]: the seeded request planner over the catalog's products.
-//! - [`send`]: one request, timed.
+//! - [`send`]: one request (and its retries), timed.
+//! - [`client`]: the client's habits (keyless checkouts, retries) and the journal of attempts.
 //! - [`drive`](mod@drive): pacing, concurrency, bounds, progress bar.
 //! - [`faults`]: the gateway's fault API.
 //! - [`stats`], [`counters`]: what the client saw, what the store counted.
 //! - [`report`]: the summary table and its JSON.
 
+pub mod client;
 pub mod counters;
 pub mod drive;
 pub mod faults;
@@ -29,6 +31,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+pub use client::{Attempt, ClientPolicy, Journal};
 pub use counters::Counters;
 pub use drive::Stop;
 pub use faults::{FaultApi, Faults, FaultsPatch};
@@ -58,6 +61,8 @@ pub struct TrafficConfig {
     pub api_key: String,
     pub admin_token: String,
     pub show_progress: bool,
+    /// Keyless checkouts, retries, the journal; `ClientPolicy::default()` for none of them.
+    pub client: ClientPolicy,
 }
 
 /// Runs the traffic until the duration, the request count or `shutdown`, whichever comes
@@ -66,12 +71,12 @@ pub async fn run(config: &TrafficConfig, shutdown: impl Future<Output = ()>) -> 
     let http = Http::new(REQUEST_TIMEOUT)?;
     let products = fetch_products(&http, &config.catalog).await?;
     let placed = PlacedOrders::default();
-    let Some(mut planner) = Planner::new(config.seed, config.plan.mix, products, placed.clone())
-    else {
+    let Some(planner) = Planner::new(config.seed, config.plan.mix, products, placed.clone()) else {
         return Err(Error::EmptyCatalog {
             url: config.catalog.to_string(),
         });
     };
+    let mut planner = planner.keyless_one_in(config.client.keyless_one_in);
     let before = Counters::scrape(&http, &config.order).await;
 
     let fault_api = FaultApi::new(http.clone(), &config.gateway, &config.admin_token);
@@ -88,6 +93,7 @@ pub async fn run(config: &TrafficConfig, shutdown: impl Future<Output = ()>) -> 
         catalog: config.catalog.clone(),
         api_key: config.api_key.clone(),
         placed,
+        client: config.client.clone(),
     };
     let pace = Pace {
         rps: config.plan.rps,

@@ -1,10 +1,12 @@
-//! Sending one planned request and noting what came back.
+//! Sending one planned request (and, per the [`ClientPolicy`], its retries), noting what came
+//! back.
 
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::Url;
 
+use super::client::{Attempt, ClientPolicy};
 use super::mix::{PlacedOrders, Request, RequestKind};
 use crate::http::{endpoint, endpoint_with_query, Http};
 
@@ -16,9 +18,10 @@ pub struct Target {
     pub catalog: Url,
     pub api_key: String,
     pub placed: PlacedOrders,
+    pub client: ClientPolicy,
 }
 
-/// What one request came to.
+/// What one request came to (its last attempt, when it was retried).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sent {
     pub kind: RequestKind,
@@ -30,10 +33,32 @@ pub struct Sent {
 }
 
 impl Target {
+    /// Sends `request`; a keyed checkout whose outcome stays open is retried as the policy says.
     pub async fn send(&self, request: Request) -> Sent {
+        let retries = match &request {
+            Request::Checkout {
+                idempotency_key: Some(_),
+                ..
+            } => self.client.retries,
+            _ => 0,
+        };
+        let mut backoff = self.client.retry_backoff;
+        let mut retry = 0;
+        loop {
+            let sent = self.attempt(&request, retry).await;
+            if retry >= retries || !ClientPolicy::retries_after(sent.status) {
+                return sent;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = backoff.saturating_mul(2);
+            retry += 1;
+        }
+    }
+
+    async fn attempt(&self, request: &Request, retry: u32) -> Sent {
         let kind = request.kind();
         let client = self.http.client();
-        let builder = match &request {
+        let builder = match request {
             Request::ListProducts { limit } => client.get(endpoint_with_query(
                 &self.catalog,
                 "/api/v1/products",
@@ -45,11 +70,16 @@ impl Target {
             Request::Checkout {
                 body,
                 idempotency_key,
-            } => client
-                .post(endpoint(&self.order, "/api/v1/checkout"))
-                .bearer_auth(&self.api_key)
-                .header("Idempotency-Key", idempotency_key)
-                .json(body),
+            } => {
+                let builder = client
+                    .post(endpoint(&self.order, "/api/v1/checkout"))
+                    .bearer_auth(&self.api_key)
+                    .json(body);
+                match idempotency_key {
+                    Some(key) => builder.header("Idempotency-Key", key),
+                    None => builder,
+                }
+            }
             Request::GetOrder { id } => client
                 .get(endpoint(&self.order, &format!("/api/v1/orders/{id}")))
                 .bearer_auth(&self.api_key),
@@ -67,10 +97,28 @@ impl Target {
             Err(_) => (None, false, None),
         };
         let latency = started.elapsed();
+        let mut placed = None;
         if kind == RequestKind::Checkout && status == Some(201) {
             if let Some(id) = body.as_deref().and_then(order_id) {
-                self.placed.add(id);
+                self.placed.add(id.clone());
+                placed = Some(id);
             }
+        }
+        if let Some(journal) = &self.client.journal {
+            journal.record(Attempt {
+                kind,
+                started,
+                latency,
+                status,
+                order_id: placed,
+                idempotency_key: match request {
+                    Request::Checkout {
+                        idempotency_key, ..
+                    } => idempotency_key.clone(),
+                    _ => None,
+                },
+                retry,
+            });
         }
         Sent {
             kind,
