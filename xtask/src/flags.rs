@@ -75,8 +75,9 @@ pub(crate) struct Test {
 /// sink) before the next starts:
 ///   otlp-sink        :4318  development OTLP/HTTP receiver and trace viewer
 ///   catalog-service  :8081
-///   payment-gateway  :8082  ADMIN_TOKEN=dev-admin-token, GATEWAY_LATENCY_SCALE=1.0
-///   order-service    :8080  API_KEYS=demo:demo-key
+///   payment-gateway  :8082  ADMIN_TOKEN=dev-admin-token, GATEWAY_LATENCY_SCALE=1.0,
+///                           GATEWAY_API_KEY=dev-gateway-key
+///   order-service    :8080  API_KEYS=demo:demo-key, PAYMENT_GATEWAY_API_KEY=dev-gateway-key
 ///   prometheus       :9090  if installed (next free port if 9090 is taken), exemplar storage on
 ///
 /// Services export traces to the sink over OTLP http/protobuf, log JSON at RUST_LOG=info, and keep

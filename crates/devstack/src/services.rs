@@ -16,6 +16,11 @@ pub const DEV_API_KEYS: &str = "demo:demo-key";
 /// The payment gateway's fault-API token in a local stack (see [`DEV_API_KEYS`]).
 pub const DEV_ADMIN_TOKEN: &str = "dev-admin-token";
 
+/// The merchant key order-service presents to the payment gateway in a local stack
+/// (`GATEWAY_API_KEY` on the gateway, `PAYMENT_GATEWAY_API_KEY` on order-service): part of the
+/// wiring, so every launcher that wires the two together passes the same one.
+pub const DEV_GATEWAY_API_KEY: &str = "dev-gateway-key";
+
 /// The three services.
 pub const SERVICES: [&str; 3] = [ORDER, CATALOG, GATEWAY];
 /// Start order: a service's neighbours are ready before it starts.
@@ -64,8 +69,9 @@ pub fn identity(service: &str, addresses: &Addresses) -> Vec<(&'static str, Stri
     vars
 }
 
-/// Where `service` sends spans (OTLP over http/protobuf) and, for order-service, where its
-/// neighbours are.
+/// Where `service` sends spans (OTLP over http/protobuf), where order-service's neighbours
+/// are, and the merchant key the gateway requires and order-service sends
+/// ([`DEV_GATEWAY_API_KEY`]).
 pub fn neighbours(service: &str, addresses: &Addresses) -> Vec<(&'static str, String)> {
     let mut vars = Vec::new();
     if let Some(otlp) = &addresses.otlp {
@@ -78,6 +84,10 @@ pub fn neighbours(service: &str, addresses: &Addresses) -> Vec<(&'static str, St
             "PAYMENT_GATEWAY_URL",
             format!("http://{}", addresses.gateway),
         ));
+        vars.push(("PAYMENT_GATEWAY_API_KEY", DEV_GATEWAY_API_KEY.to_owned()));
+    }
+    if service == GATEWAY {
+        vars.push(("GATEWAY_API_KEY", DEV_GATEWAY_API_KEY.to_owned()));
     }
     vars
 }
@@ -115,6 +125,19 @@ mod tests {
         assert!(!neighbours(CATALOG, &a)
             .iter()
             .any(|(k, _)| *k == "CATALOG_URL"));
+        let key = |service: &str, variable: &str| {
+            neighbours(service, &a)
+                .into_iter()
+                .find(|(k, _)| *k == variable)
+                .map(|(_, v)| v)
+        };
+        assert_eq!(
+            key(ORDER, "PAYMENT_GATEWAY_API_KEY"),
+            key(GATEWAY, "GATEWAY_API_KEY"),
+            "order-service sends the key the gateway requires"
+        );
+        assert!(key(GATEWAY, "GATEWAY_API_KEY").is_some());
+        assert!(key(CATALOG, "GATEWAY_API_KEY").is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::edge::other_methods;
 use crate::problem::{json_error, path_error, query_error, Problem};
 
 /// Request bodies over this are refused with 413 before they are parsed.
@@ -26,17 +27,22 @@ pub fn common(
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .service(metrics)
-        .route("/healthz", web::get().to(healthz))
-        .route(
-            "/openapi.json",
-            web::get().to(move || {
-                let body = openapi_json.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .insert_header((CONTENT_TYPE, "application/json"))
-                        .body(body)
-                }
-            }),
+        .service(
+            web::resource("/healthz")
+                .route(web::get().to(healthz))
+                .default_service(other_methods("GET, HEAD")),
+        )
+        .service(
+            web::resource("/openapi.json")
+                .route(web::get().to(move || {
+                    let body = openapi_json.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .insert_header((CONTENT_TYPE, "application/json"))
+                            .body(body)
+                    }
+                }))
+                .default_service(other_methods("GET, HEAD")),
         )
         .default_service(web::to(not_found));
     }

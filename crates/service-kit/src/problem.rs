@@ -211,14 +211,17 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             "Send the body as application/json",
         ),
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            Problem::validation(vec![FieldError::new("body", e.to_string())])
+            Problem::validation(vec![FieldError::new(
+                "body",
+                crate::json::describe_error(&e.to_string()),
+            )])
         }
         JsonPayloadError::Deserialize(e) => Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-json",
             "The body is not valid JSON",
         )
-        .detail(e.to_string()),
+        .detail(crate::json::describe_error(&e.to_string())),
         other => Problem::new(
             StatusCode::BAD_REQUEST,
             "bad-request",
@@ -236,7 +239,11 @@ pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    Problem::validation(vec![FieldError::new("query", err.to_string())]).into()
+    Problem::validation(vec![FieldError::new(
+        "query",
+        crate::json::describe_error(&err.to_string()),
+    )])
+    .into()
 }
 
 #[cfg(test)]

@@ -84,6 +84,10 @@ impl TestClient {
         self.request(Method::DELETE, url)
     }
 
+    pub fn head(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
     /// A request whose parent is `trace` (made by [`TestClient::new_trace`], or registered here
     /// now).
     pub fn request_in(

@@ -86,6 +86,12 @@ impl Application {
         let request_telemetry = telemetry.tracing_actix_web_middleware();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::head_as_get,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::readable_bodies,
+                ))
                 .wrap(service_kit::app::security_headers())
                 .wrap(request_telemetry.clone())
                 .configure(service_kit::app::common(metrics.clone(), openapi.clone()))

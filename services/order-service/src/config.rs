@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use contract::Cents;
+use service_kit::client_ip::{ForwardedHeader, TrustedProxies};
 use service_kit::config::{parse_duration, InvalidSetting, ServerArgs};
 use telemetry::{TelemetryArgs, TelemetryConfig};
 
@@ -38,6 +39,16 @@ pub struct Cli {
         default_value = "http://127.0.0.1:8082"
     )]
     pub payment_gateway_url: String,
+
+    /// The merchant key sent to the payment gateway as `Authorization: Bearer <key>`: the
+    /// gateway's GATEWAY_API_KEY. Unset or empty: no key is sent.
+    #[arg(
+        long,
+        env = "PAYMENT_GATEWAY_API_KEY",
+        value_name = "PAYMENT_GATEWAY_API_KEY",
+        hide_env_values = true
+    )]
+    pub payment_gateway_api_key: Option<String>,
 
     /// How long a charge may take before the order is `payment_unknown` (504).
     #[arg(
@@ -180,6 +191,28 @@ pub struct Cli {
     )]
     pub cors_allowed_origins: String,
 
+    /// Reverse proxies whose forwarding header is believed, as CIDR blocks or addresses
+    /// separated by commas (`10.0.0.0/8,2001:db8::/32`). A request from one of them is counted
+    /// against the rightmost address in that header that is not itself a listed proxy. Empty
+    /// (the default): no proxy is trusted and the client is always the TCP peer.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        value_name = "TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
+
+    /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (RFC 7239). The
+    /// other one is never read, since a proxy passes it on from the client untouched.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXY_HEADER",
+        value_name = "TRUSTED_PROXY_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub trusted_proxy_header: String,
+
     /// Longest an API request may take, reading its body included (answered 503 after).
     /// Must exceed CATALOG_TIMEOUT + PAYMENT_TIMEOUT.
     #[arg(
@@ -208,6 +241,7 @@ pub struct Settings {
     pub telemetry: TelemetryConfig,
     pub catalog_url: String,
     pub payment_gateway_url: String,
+    pub payment_gateway_api_key: Option<GatewayApiKey>,
     pub payment_timeout: Duration,
     pub catalog_timeout: Duration,
     pub api_keys: ApiKeys,
@@ -219,6 +253,7 @@ pub struct Settings {
     pub suspicious: SuspiciousRules,
     pub cors_allowed_origins: AllowedOrigins,
     pub request_timeout: Duration,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -234,6 +269,7 @@ impl Settings {
             )?,
             catalog_url: base_url("CATALOG_URL", &cli.catalog_url)?,
             payment_gateway_url: base_url("PAYMENT_GATEWAY_URL", &cli.payment_gateway_url)?,
+            payment_gateway_api_key: GatewayApiKey::parse(cli.payment_gateway_api_key.as_deref())?,
             payment_timeout: parse_duration("PAYMENT_TIMEOUT", &cli.payment_timeout)?,
             catalog_timeout: parse_duration("CATALOG_TIMEOUT", &cli.catalog_timeout)?,
             api_keys: ApiKeys::parse(&cli.api_keys)
@@ -255,6 +291,7 @@ impl Settings {
             cors_allowed_origins: AllowedOrigins::parse(&cli.cors_allowed_origins)
                 .map_err(|e| InvalidSetting::new("CORS_ALLOWED_ORIGINS", e))?,
             request_timeout: positive("REQUEST_TIMEOUT", &cli.request_timeout)?,
+            trusted_proxies: trusted_proxies(&cli)?,
         };
         Ok(settings.checked()?)
     }
@@ -321,6 +358,43 @@ fn suspicious_rules(cli: &Cli) -> Result<SuspiciousRules, InvalidSetting> {
             &cli.suspicious_small_amount_usd,
         )?,
     })
+}
+
+/// The merchant key order-service presents to the gateway. `Debug` never shows it.
+#[derive(Clone)]
+pub struct GatewayApiKey(String);
+
+impl GatewayApiKey {
+    fn parse(value: Option<&str>) -> Result<Option<Self>, InvalidSetting> {
+        let Some(key) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        // It goes into a header: a control character would make every charge fail later.
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(InvalidSetting::new(
+                "PAYMENT_GATEWAY_API_KEY",
+                "must be visible ASCII characters without spaces",
+            ));
+        }
+        Ok(Some(Self(key.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for GatewayApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GatewayApiKey(***)")
+    }
+}
+
+fn trusted_proxies(cli: &Cli) -> Result<TrustedProxies, InvalidSetting> {
+    let header = ForwardedHeader::parse(&cli.trusted_proxy_header)
+        .map_err(|e| InvalidSetting::new("TRUSTED_PROXY_HEADER", e))?;
+    TrustedProxies::parse(&cli.trusted_proxies, header)
+        .map_err(|e| InvalidSetting::new("TRUSTED_PROXIES", e))
 }
 
 fn quota(variable: &'static str, value: &str) -> Result<Option<Quota>, InvalidSetting> {
@@ -444,6 +518,10 @@ mod tests {
         assert_eq!(s.rate_limits.global, None);
         assert_eq!(s.redis_url.as_deref(), Some("redis://127.0.0.1:6379/0"));
         assert_eq!(s.suspicious, SuspiciousRules::default());
+        assert!(
+            s.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
         let s = from_args(&[
             "--suspicious-card-testing",
             "off",
@@ -453,6 +531,23 @@ mod tests {
         .unwrap();
         assert_eq!(s.suspicious.card_testing, None);
         assert_eq!(s.suspicious.high_amount, Cents::new(9950));
+        let s = from_args(&[
+            "--trusted-proxies",
+            "10.0.0.0/8, 2001:db8::1",
+            "--trusted-proxy-header",
+            "Forwarded",
+        ])
+        .unwrap();
+        assert_eq!(s.trusted_proxies.blocks().len(), 2);
+        assert_eq!(s.trusted_proxies.header(), ForwardedHeader::Forwarded);
+        let s = from_args(&["--payment-gateway-api-key", " mk-hunter2 "]).unwrap();
+        let key = s.payment_gateway_api_key.as_ref().unwrap();
+        assert_eq!(key.expose(), "mk-hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"), "Debug hides the key");
+        assert!(from_args(&["--payment-gateway-api-key", ""])
+            .unwrap()
+            .payment_gateway_api_key
+            .is_none());
     }
 
     #[test]
@@ -472,6 +567,18 @@ mod tests {
             ),
             (&["--payment-timeout", "soon"][..], "PAYMENT_TIMEOUT"),
             (&["--request-timeout", "1s"][..], "REQUEST_TIMEOUT"),
+            (
+                &["--trusted-proxies", "10.0.0.0/8,10.0.0.1/33"][..],
+                "TRUSTED_PROXIES",
+            ),
+            (
+                &["--trusted-proxy-header", "x-real-ip"][..],
+                "TRUSTED_PROXY_HEADER",
+            ),
+            (
+                &["--payment-gateway-api-key", "hunter2 x"][..],
+                "PAYMENT_GATEWAY_API_KEY",
+            ),
         ] {
             let err = format!("{:#}", from_args(args).unwrap_err());
             assert!(err.contains(variable), "{args:?}: {err}");

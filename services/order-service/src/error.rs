@@ -37,10 +37,11 @@ pub enum ApiError {
     RateLimited(Refusal),
     #[error("no answer within {0:?}")]
     RequestTimeout(Duration),
-    #[error("this resource answers {0} only")]
-    MethodNotAllowed(&'static str),
     #[error("cross-origin request refused: {detail}")]
     CorsRejected { forbidden: bool, detail: String },
+    /// A header that must appear once was sent more than once → 400.
+    #[error("the {0} header was sent more than once; send it once")]
+    DuplicateHeader(&'static str),
 }
 
 impl ApiError {
@@ -77,19 +78,19 @@ impl ApiError {
                 limit.as_millis()
             ))
             .header("Retry-After", "1"),
-            Self::MethodNotAllowed(allow) => Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-            )
-            .detail(self.to_string())
-            .header("Allow", *allow),
             Self::CorsRejected { forbidden, detail } => Problem::new(
                 if *forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST },
                 "cors-rejected",
                 "Cross-origin request refused",
             )
             .detail(detail.clone()),
+            Self::DuplicateHeader(name) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate-header",
+                "A header was sent more than once",
+            )
+            .detail(self.to_string())
+            .with("header", *name),
         }
     }
 }

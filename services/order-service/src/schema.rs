@@ -10,8 +10,11 @@ use crate::domain::{CheckoutRequest, InvalidCheckout, Order, OrderLine};
 /// or a total. A field given twice is refused too (serde's derived visitor reports `duplicate
 /// field`), so there is no "last one wins" ambiguity between what a proxy or a WAF saw and what
 /// is charged.
+///
+/// Only a JSON object is read ([`service_kit::deserialize_object_only!`]): serde would also take
+/// the members as a positional array.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct CheckoutBody {
     /// ISO 3166-1 alpha-2 country code, upper case, e.g. `US`.
     pub country: String,
@@ -22,12 +25,18 @@ pub struct CheckoutBody {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct LineBody {
     pub product_id: String,
     /// An integer 1–1000.
     pub quantity: i64,
 }
+
+service_kit::deserialize_object_only!(
+    CheckoutBody,
+    "a checkout object {country, payment_method, items}"
+);
+service_kit::deserialize_object_only!(LineBody, "a line object {product_id, quantity}");
 
 impl CheckoutBody {
     /// The checkout this body asks for, or every rule it breaks.

@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::checkout::{Checkout, Screening};
 use crate::clients::{CatalogClient, PaymentClient};
-use crate::config::Settings;
+use crate::config::{GatewayApiKey, Settings};
 use crate::metrics::OrderMetrics;
 use crate::ratelimit::{RateLimitMetrics, RateLimiter, RedisLimiter};
 use crate::routes::{self, ApiDoc};
@@ -54,6 +54,12 @@ impl Application {
                 http,
                 settings.payment_gateway_url.clone(),
                 settings.payment_timeout,
+            )
+            .with_api_key(
+                settings
+                    .payment_gateway_api_key
+                    .as_ref()
+                    .map(GatewayApiKey::expose),
             ),
             orders: store.clone(),
             idempotency,
@@ -88,6 +94,7 @@ impl Application {
             rate_limiter,
             metrics,
             request_timeout: settings.request_timeout,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let origins = settings.cors_allowed_origins.clone();
         let listener = TcpListener::bind(settings.bind_addr)
@@ -96,6 +103,12 @@ impl Application {
         let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::head_as_get,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::readable_bodies,
+                ))
                 .wrap(routes::middleware::cors(&origins))
                 .wrap(actix_web::middleware::from_fn(
                     routes::middleware::cors_errors_as_problems,

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use service_kit::client_ip::TrustedProxies;
+
 use crate::checkout::Checkout;
 use crate::domain::ApiKeys;
 use crate::metrics::OrderMetrics;
@@ -18,4 +20,6 @@ pub struct AppState {
     pub metrics: OrderMetrics,
     /// Longest an API request may take (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
+    /// Whose forwarding header names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }

@@ -35,6 +35,17 @@ pub struct Cli {
     )]
     pub admin_token: Option<String>,
 
+    /// The merchant key every `/v1/charges` call must present as `Authorization: Bearer <key>`
+    /// (order-service sends it as PAYMENT_GATEWAY_API_KEY). Unset or empty: calls need no key,
+    /// which is allowed only when BIND_ADDR is a loopback address.
+    #[arg(
+        long,
+        env = "GATEWAY_API_KEY",
+        value_name = "GATEWAY_API_KEY",
+        hide_env_values = true
+    )]
+    pub gateway_api_key: Option<String>,
+
     /// Multiplies the simulated provider latency (a number ≥ 0, at most 1000; 0 = no simulated
     /// latency). Injected `latency_ms` faults are not scaled.
     // allow_hyphen_values: `-1` must reach our validation (and its message), not look like a flag.
@@ -77,6 +88,8 @@ pub struct Settings {
     pub telemetry: TelemetryConfig,
     /// `None`: the /admin routes are not registered.
     pub admin_token: Option<AdminToken>,
+    /// `None`: `/v1/charges*` need no key (only on a loopback `bind_addr`).
+    pub merchant_key: Option<MerchantKey>,
     pub latency_scale: LatencyScale,
     /// `None`: seeded from the OS.
     pub seed: Option<u64>,
@@ -97,32 +110,34 @@ impl Settings {
                 )
             })?),
         };
+        let bind_addr = cli.server.bind_addr_or(DEFAULT_PORT);
         Ok(Self {
-            bind_addr: cli.server.bind_addr_or(DEFAULT_PORT),
+            bind_addr,
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
             telemetry,
             admin_token: cli.admin_token.as_deref().and_then(AdminToken::new),
+            merchant_key: merchant_key(cli.gateway_api_key.as_deref(), bind_addr)?,
             latency_scale,
             seed,
         })
     }
 }
 
-/// The admin bearer token. Only its SHA-256 is kept, so the secret never sits in memory dumps
-/// of this struct and comparisons run over fixed-length digests: [`AdminToken::verify`] takes
-/// the same time whatever the presented token's length or content.
+/// A bearer secret. Only its SHA-256 is kept, so the secret never sits in memory dumps of this
+/// struct and comparisons run over fixed-length digests: [`Secret::verify`] takes the same time
+/// whatever the presented value's length or content.
 #[derive(Clone)]
-pub struct AdminToken {
+pub struct Secret {
     digest: [u8; 32],
 }
 
-impl AdminToken {
-    /// `None` for an empty (or all-whitespace) token: "set but empty" means "no admin API".
-    pub fn new(token: &str) -> Option<Self> {
-        let token = token.trim();
-        (!token.is_empty()).then(|| Self {
-            digest: digest(token),
+impl Secret {
+    /// `None` for an empty (or all-whitespace) value: "set but empty" means "not set".
+    pub fn new(value: &str) -> Option<Self> {
+        let value = value.trim();
+        (!value.is_empty()).then(|| Self {
+            digest: digest(value),
         })
     }
 
@@ -135,10 +150,57 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-impl std::fmt::Debug for AdminToken {
+impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AdminToken(***)")
+        f.write_str("***")
     }
+}
+
+/// The admin bearer token (`ADMIN_TOKEN`).
+#[derive(Clone, Debug)]
+pub struct AdminToken(pub Secret);
+
+impl AdminToken {
+    pub fn new(token: &str) -> Option<Self> {
+        Secret::new(token).map(Self)
+    }
+
+    pub fn verify(&self, presented: &str) -> bool {
+        self.0.verify(presented)
+    }
+}
+
+/// The merchant key `/v1/charges*` requires (`GATEWAY_API_KEY`), as a real provider
+/// authenticates the shop that charges.
+#[derive(Clone, Debug)]
+pub struct MerchantKey(pub Secret);
+
+impl MerchantKey {
+    pub fn new(key: &str) -> Option<Self> {
+        Secret::new(key).map(Self)
+    }
+
+    pub fn verify(&self, presented: &str) -> bool {
+        self.0.verify(presented)
+    }
+}
+
+/// Without a merchant key anyone who can connect can charge, so that is allowed only on a
+/// loopback address, where the only callers are local processes (a developer's stack, tests).
+fn merchant_key(
+    value: Option<&str>,
+    bind_addr: SocketAddr,
+) -> Result<Option<MerchantKey>, InvalidSetting> {
+    let key = value.and_then(MerchantKey::new);
+    if key.is_none() && !bind_addr.ip().is_loopback() {
+        return Err(InvalidSetting::new(
+            "GATEWAY_API_KEY",
+            format!(
+                "must be set when BIND_ADDR ({bind_addr}) is not a loopback address: without it anyone who can reach the gateway can charge"
+            ),
+        ));
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -206,5 +268,24 @@ mod tests {
         assert!(!token.verify("s3cre"));
         assert!(!token.verify(""));
         assert_eq!(format!("{token:?}"), "AdminToken(***)");
+    }
+
+    #[test]
+    fn a_merchant_key_is_optional_only_on_loopback() {
+        assert!(settings(&[]).unwrap().merchant_key.is_none());
+        let key = settings(&["--gateway-api-key", "mk-1"])
+            .unwrap()
+            .merchant_key
+            .unwrap();
+        assert!(key.verify("mk-1") && !key.verify("mk-2"));
+        assert_eq!(format!("{key:?}"), "MerchantKey(***)");
+        for bind in ["0.0.0.0:8082", "10.1.2.3:8082", "[::]:8082"] {
+            let err = settings(&["--bind-addr", bind, "--gateway-api-key", " "])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("GATEWAY_API_KEY"), "{bind}: {err}");
+        }
+        assert!(settings(&["--bind-addr", "0.0.0.0:8082", "--gateway-api-key", "mk-1"]).is_ok());
+        assert!(settings(&["--bind-addr", "[::1]:0"]).is_ok());
     }
 }

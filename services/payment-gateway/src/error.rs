@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use contract::{DeclineDetails, InvalidChargeRequest};
+use service_kit::authorization::RepeatedAuthorization;
 use service_kit::idempotency::{self, KeyHeaderError};
 use service_kit::problem::FieldError;
 use service_kit::Problem;
@@ -37,13 +38,17 @@ pub enum ApiError {
     MissingToken,
     #[error("the admin token is not valid")]
     InvalidToken,
-    /// A known path with a method it does not serve → 405 with `Allow`.
-    #[error("{method} {path} is not served; allowed: {allow}")]
-    MethodNotAllowed {
-        method: String,
-        path: String,
-        allow: &'static str,
-    },
+    /// Too many wrong admin tokens in the last second → 429 with `Retry-After`.
+    #[error("too many failed admin authentications; retry after {0} s")]
+    AdminThrottled(u64),
+    /// `/v1/*` without the merchant key → 401 with `WWW-Authenticate: Bearer`.
+    #[error("the charges API needs Authorization: Bearer <merchant key>")]
+    MissingMerchantKey,
+    #[error("the merchant key is not valid")]
+    InvalidMerchantKey,
+    /// `Authorization` sent more than once → 400: which one counts would be a guess.
+    #[error(transparent)]
+    RepeatedAuthorization(#[from] RepeatedAuthorization),
     #[error("database error")]
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -99,13 +104,24 @@ impl ApiError {
             Self::InvalidToken => {
                 unauthorized(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\"")).detail("the bearer token is not valid")
             }
-            Self::MethodNotAllowed { allow, .. } => Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
+            Self::AdminThrottled(retry_after) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
             )
             .detail(self.to_string())
-            .header("Allow", *allow),
+            .header("Retry-After", retry_after.to_string()),
+            Self::MissingMerchantKey => unauthorized(format!("Bearer realm=\"{REALM}\""))
+                .detail("send the merchant key as Authorization: Bearer <key>"),
+            Self::InvalidMerchantKey => {
+                unauthorized(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\"")).detail("the merchant key is not valid")
+            }
+            Self::RepeatedAuthorization(_) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate-header",
+                "A header was sent more than once",
+            )
+            .detail(self.to_string()),
             Self::Database(e) => Problem::internal(e),
             Self::Unexpected(e) => Problem::internal(e.as_ref()),
         }
@@ -163,6 +179,10 @@ mod tests {
             ApiError::ChargeNotFound("ch_x".into()),
             ApiError::MissingToken,
             ApiError::InvalidToken,
+            ApiError::AdminThrottled(1),
+            ApiError::MissingMerchantKey,
+            ApiError::InvalidMerchantKey,
+            ApiError::RepeatedAuthorization(RepeatedAuthorization(2)),
             ApiError::Unexpected(anyhow::anyhow!("boom")),
         ] {
             assert_eq!(e.status_code(), e.problem().status(), "{e}");

@@ -51,18 +51,31 @@ impl Application {
             GatewayMetrics::new(telemetry),
         ));
         let fault_switch = web::Data::new(faults.clone());
-        let admin_token = settings.admin_token.clone().map(web::Data::new);
-        let admin_enabled = admin_token.is_some();
+        let admin_guard = settings
+            .admin_token
+            .clone()
+            .map(|token| web::Data::new(routes::admin::AdminGuard::new(token)));
+        let admin_enabled = admin_guard.is_some();
+        let merchant_key = settings.merchant_key.clone().map(web::Data::new);
         let openapi = routes::openapi(admin_enabled);
 
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::head_as_get,
+                ))
+                .wrap(actix_web::middleware::from_fn(
+                    service_kit::edge::readable_bodies,
+                ))
                 .wrap(service_kit::app::security_headers())
                 .wrap(request_telemetry.clone())
                 .app_data(gateway.clone())
                 .app_data(fault_switch.clone());
-            if let Some(token) = &admin_token {
-                app = app.app_data(token.clone());
+            if let Some(guard) = &admin_guard {
+                app = app.app_data(guard.clone());
+            }
+            if let Some(key) = &merchant_key {
+                app = app.app_data(key.clone());
             }
             app.configure(service_kit::app::common(metrics.clone(), openapi.clone()))
                 .configure(routes::configure(admin_enabled))

@@ -1,6 +1,6 @@
 //! Schemathesis (from PyPI) against each service's `/openapi.json`, the services running as real
 //! processes with `ADMIN_TOKEN` unset and order-service's rate limits off, authenticated with a
-//! valid API key. Checks `not_a_server_error`, `status_code_conformance`,
+//! valid API key (which is also the gateway's merchant key). Checks `not_a_server_error`, `status_code_conformance`,
 //! `content_type_conformance` and `response_schema_conformance`: zero failures. The responses of
 //! each run are counted per status (from its HAR report) and printed.
 //!
@@ -129,11 +129,16 @@ mod needs_schemathesis {
                 "order-service" => {
                     env.push(("CATALOG_URL", urls["catalog-service"].clone()));
                     env.push(("PAYMENT_GATEWAY_URL", urls["payment-gateway"].clone()));
+                    env.push(("PAYMENT_GATEWAY_API_KEY", API_KEY.to_owned()));
                     env.push(("API_KEYS", format!("schemathesis:{API_KEY}")));
                     env.push(("RATE_LIMIT_CLIENT", "off".to_owned()));
                     env.push(("RATE_LIMIT_GLOBAL", "off".to_owned()));
                 }
-                "payment-gateway" => env.push(("GATEWAY_LATENCY_SCALE", "0".to_owned())),
+                // The bearer key schemathesis sends everywhere is also the merchant key.
+                "payment-gateway" => {
+                    env.push(("GATEWAY_LATENCY_SCALE", "0".to_owned()));
+                    env.push(("GATEWAY_API_KEY", API_KEY.to_owned()));
+                }
                 _ => {}
             }
             let program = bin.get(service).unwrap_or_else(|e| panic!("{e:#}"));

@@ -27,6 +27,8 @@ use system_tests::{binaries, free_port, launch, start_ready, Process, Scratch};
 use test_support::OtlpSink;
 
 const ADMIN_TOKEN: &str = "cluster-admin-token-9c1d4e";
+/// The merchant key the gateway requires and both order-services send.
+const GATEWAY_API_KEY: &str = "cluster-merchant-key-5e8b0a";
 /// Customers `c0`…`c15`; the key of `cN` is `key(N)`.
 const CUSTOMERS: usize = 16;
 const PAYMENT_TIMEOUT: &str = "1s";
@@ -108,6 +110,7 @@ impl Cluster {
             format!("sqlite://{}/gateway.db?mode=rwc", dir.path().display()),
         ));
         env.push(("ADMIN_TOKEN", ADMIN_TOKEN.to_owned()));
+        env.push(("GATEWAY_API_KEY", GATEWAY_API_KEY.to_owned()));
         env.push(("GATEWAY_LATENCY_SCALE", "0.01".to_owned()));
         let gateway = format!("http://127.0.0.1:{gateway_port}");
         processes.push(start_service(
@@ -136,6 +139,7 @@ impl Cluster {
                 ("API_KEYS", api_keys()),
                 ("CATALOG_URL", catalog.clone()),
                 ("PAYMENT_GATEWAY_URL", gateway.clone()),
+                ("PAYMENT_GATEWAY_API_KEY", GATEWAY_API_KEY.to_owned()),
                 ("PAYMENT_TIMEOUT", PAYMENT_TIMEOUT.to_owned()),
             ]);
             let name = format!("{ORDER}-{i}");
@@ -297,6 +301,7 @@ impl Cluster {
         self.flush_spans().await;
         let mut secrets: Vec<String> = (0..CUSTOMERS).map(key).collect();
         secrets.push(ADMIN_TOKEN.to_owned());
+        secrets.push(GATEWAY_API_KEY.to_owned());
         for p in &self.processes {
             let log = p.log_text();
             assert!(
@@ -534,6 +539,22 @@ mod needs_postgres {
                 cluster.get_order(1, 0, &order_id).await.body["status"],
                 "paid"
             );
+
+            // --- the gateway charges only for the merchant (order-service sent its key above) ----
+            let charge = json!({"amount_cents": 100, "currency": "USD", "payment_method": "card",
+                "country": "US", "reference": "intruder-1"});
+            for authorization in [None, Some("Bearer not-the-merchant-key")] {
+                let mut request = cluster
+                    .client
+                    .post(format!("{}/v1/charges", cluster.gateway))
+                    .header("Idempotency-Key", "intruder-1")
+                    .json(&charge);
+                if let Some(value) = authorization {
+                    request = request.header("Authorization", value);
+                }
+                let answer = Answer::of(request.send().await).await;
+                assert_eq!(answer.status, 401, "{authorization:?}: {:?}", answer.body);
+            }
 
             // --- a gateway timeout, then a retry with the same key on the other process ----------------
             let charges_before = cluster.charges_made().await;

@@ -4,6 +4,7 @@ mod health;
 mod products;
 
 use actix_web::web;
+use service_kit::edge::other_methods;
 use service_kit::problem::{FieldError, ProblemDoc};
 use utoipa::OpenApi;
 
@@ -13,12 +14,20 @@ pub use products::{get_product, list_products};
 /// Registers the service's own routes (`/healthz`, `/metrics`, `/openapi.json` come from
 /// `service_kit::app::common`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/readyz", web::get().to(health::readyz))
-        .route("/api/v1/products", web::get().to(products::list_products))
-        .route(
+    for (path, handler) in [
+        ("/readyz", web::get().to(health::readyz)),
+        ("/api/v1/products", web::get().to(products::list_products)),
+        (
             "/api/v1/products/{id}",
             web::get().to(products::get_product),
+        ),
+    ] {
+        cfg.service(
+            web::resource(path)
+                .route(handler)
+                .default_service(other_methods("GET, HEAD")),
         );
+    }
 }
 
 #[derive(OpenApi)]

@@ -2,5 +2,6 @@
 
 mod cache;
 mod helpers;
+mod hostile;
 mod observability;
 mod products;

@@ -8,6 +8,7 @@ use contract::{
     Charge, ChargeAmount, ChargeId, ChargeRequest, Country, Currency, DeclineCode, DeclineDetails,
     OrderId, PaymentMethod,
 };
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use telemetry::SpanIds;
 use telemetry::TracedClient;
 
@@ -56,6 +57,9 @@ pub struct PaymentClient {
     http: TracedClient,
     base_url: String,
     timeout: Duration,
+    /// `Authorization: Bearer <PAYMENT_GATEWAY_API_KEY>`, marked sensitive so no log or
+    /// debug print shows it.
+    authorization: Option<HeaderValue>,
 }
 
 impl PaymentClient {
@@ -64,6 +68,25 @@ impl PaymentClient {
             http,
             base_url,
             timeout,
+            authorization: None,
+        }
+    }
+
+    /// Sends `key` as the merchant key on every gateway call.
+    pub fn with_api_key(mut self, key: Option<&str>) -> Self {
+        self.authorization = key.and_then(|key| {
+            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
+        self
+    }
+
+    /// Adds the merchant key, when there is one.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.authorization {
+            Some(value) => request.header(AUTHORIZATION, value.clone()),
+            None => request,
         }
     }
 
@@ -84,9 +107,11 @@ impl PaymentClient {
             reference: order.charge_reference(),
         };
         let request = match self
-            .http
-            .inner()
-            .post(format!("{}/v1/charges", self.base_url))
+            .authorized(
+                self.http
+                    .inner()
+                    .post(format!("{}/v1/charges", self.base_url)),
+            )
             .header("Idempotency-Key", order.charge_key().as_str())
             .json(&body)
             .timeout(self.timeout)

@@ -156,21 +156,20 @@ impl RateLimiter {
     }
 }
 
-/// Who a request counts against: its API key's entry when the key is valid, else its TCP peer
-/// address. The `Forwarded`/`X-Forwarded-For` headers are not trusted — any client can write
-/// them; behind a proxy, the proxy's address is what this sees (see the security docs).
-/// `bearer` and `api_key` are the single values of those headers (a repeated header counts as
-/// absent).
+/// Who a request counts against: its API key's entry when the key is valid, else the client's
+/// address — the TCP peer, or what a proxy in `TRUSTED_PROXIES` says the client is
+/// (`service_kit::client_ip`). `bearer` and `api_key` are the single values of those headers
+/// (a repeated header counts as absent).
 pub fn client_id(
     api_keys: &ApiKeys,
     bearer: Option<&str>,
     api_key: Option<&str>,
-    peer: Option<IpAddr>,
+    client_ip: Option<IpAddr>,
 ) -> String {
     if let Some(id) = api_keys.key_id(bearer, api_key) {
         return format!("key:{id}");
     }
-    match peer {
+    match client_ip {
         Some(ip) => format!("ip:{ip}"),
         None => "ip:unknown".to_owned(),
     }

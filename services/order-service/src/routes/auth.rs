@@ -3,6 +3,7 @@
 use std::future::{ready, Ready};
 
 use actix_web::{web, FromRequest, HttpRequest};
+use service_kit::authorization::bearer_token;
 
 use crate::domain::{AuthFailure, CustomerId};
 use crate::error::ApiError;
@@ -25,35 +26,35 @@ fn authenticate(req: &HttpRequest) -> Result<Customer, ApiError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(ApiError::Unauthorized(AuthFailure::Missing));
     };
-    let header = |name: &str| -> Vec<&str> {
-        req.headers()
-            .get_all(name)
-            .filter_map(|v| v.to_str().ok())
-            .collect()
+    // A repeated header is ambiguous — a proxy and this service might each read another one —
+    // so it is a malformed request (400), not a guess and not a failed authentication.
+    let bearer =
+        bearer_token(req.headers()).map_err(|_| ApiError::DuplicateHeader("Authorization"))?;
+    let mut api_keys = req.headers().get_all("x-api-key");
+    let api_key = api_keys.next();
+    if api_keys.next().is_some() {
+        return Err(ApiError::DuplicateHeader("X-API-Key"));
+    }
+    // An `Authorization` of another scheme is a key that does not match, not a missing one.
+    let bearer = match (bearer, req.headers().contains_key("authorization")) {
+        (Some(token), _) => Some(token),
+        (None, true) => Some(""),
+        (None, false) => None,
     };
-    let authorization = header("authorization");
-    let api_key = header("x-api-key");
-    // A repeated header is ambiguous: treat it as a mismatch rather than guess which one counts.
-    let result = if authorization.len() > 1 || api_key.len() > 1 {
-        Err(AuthFailure::Mismatch)
-    } else {
-        let bearer = authorization.first().map(|v| bearer_token(v));
-        state
-            .api_keys
-            .authenticate(bearer, api_key.first().map(|v| v.trim()))
-    };
-    result.map(Customer).map_err(|failure| {
-        state.metrics.auth_failures.get(&[failure.reason()]).inc();
-        tracing::warn!(auth.failure = failure.reason(), "request refused");
-        ApiError::Unauthorized(failure)
-    })
+    let api_key = api_key.map(|v| v.to_str().map(str::trim).unwrap_or(""));
+    state
+        .api_keys
+        .authenticate(bearer, api_key)
+        .map(Customer)
+        .map_err(|failure| {
+            state.metrics.auth_failures.get(&[failure.reason()]).inc();
+            tracing::warn!(auth.failure = failure.reason(), "request refused");
+            ApiError::Unauthorized(failure)
+        })
 }
 
-/// The token of an `Authorization: Bearer <token>` value; empty for any other scheme.
-pub fn bearer_token(value: &str) -> &str {
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .unwrap_or("")
-        .trim()
+/// The token of one `Authorization` value if its scheme is `Bearer` (in any case, RFC 9110
+/// §11.1); empty for any other scheme.
+pub fn bearer_value(value: &str) -> &str {
+    service_kit::authorization::bearer_value(value).unwrap_or("")
 }

@@ -11,7 +11,7 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
-use super::auth::bearer_token;
+use super::auth::bearer_value;
 use crate::config::AllowedOrigins;
 use crate::error::ApiError;
 use crate::ratelimit::{client_id, Tier};
@@ -130,9 +130,10 @@ pub async fn rate_limit(
     };
     let client = client_id(
         &state.api_keys,
-        one("authorization").map(bearer_token),
+        one("authorization").map(bearer_value),
         one("x-api-key").map(str::trim),
-        req.peer_addr().map(|addr| addr.ip()),
+        req.peer_addr()
+            .map(|addr| state.trusted_proxies.client_ip(addr.ip(), req.headers())),
     );
     let decision = limiter.check(&client).await;
     if !decision.allowed() {

@@ -16,8 +16,8 @@ mod orders;
 
 use actix_web::web;
 pub use auth::Customer;
+use service_kit::edge::other_methods;
 
-use crate::error::ApiError;
 use crate::schema::{CheckoutBody, LineBody, OrderLineView, OrderView, PlacedView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,21 +30,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     // routing must be done with.
                     .wrap(actix_web::middleware::from_fn(middleware::request_timeout))
                     .route(web::post().to(checkout::checkout))
-                    .default_service(web::to(|| method_not_allowed("POST"))),
+                    .default_service(other_methods("POST")),
             )
             .service(
                 web::resource("/orders/{id}")
                     .wrap(actix_web::middleware::from_fn(middleware::request_timeout))
                     .route(web::get().to(orders::get_order))
-                    .default_service(web::to(|| method_not_allowed("GET"))),
+                    .default_service(other_methods("GET, HEAD")),
             ),
     )
-    .route("/readyz", web::get().to(health::readyz));
-}
-
-/// 405 problem+json with `Allow`, for a known path with another method.
-async fn method_not_allowed(allow: &'static str) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(allow))
+    .service(
+        web::resource("/readyz")
+            .route(web::get().to(health::readyz))
+            .default_service(other_methods("GET, HEAD")),
+    );
 }
 
 #[derive(utoipa::OpenApi)]

@@ -383,3 +383,31 @@ async fn an_order_total_of_exactly_the_chargeable_limit_is_charged() {
         .expect("JSON charge body");
     assert_eq!(charge["amount_cents"], 100_000_000);
 }
+
+/// The gateway authenticates the merchant: every charge carries `PAYMENT_GATEWAY_API_KEY` as a
+/// bearer token; without the setting, no `Authorization` is sent at all.
+#[tokio::test]
+async fn the_charge_carries_the_merchant_key_when_one_is_set() {
+    for key in [Some("merchant-key-77"), None] {
+        let mut builder = TestApp::builder();
+        if let Some(key) = key {
+            builder = builder.setting("PAYMENT_GATEWAY_API_KEY", key);
+        }
+        let app = builder.spawn().await;
+        let body = two_products(&app).await;
+        app.given_charge_succeeds("ch_1").await;
+        assert_created(app.post_checkout(&body, Some(ALICE_KEY)).await).await;
+        let charges = app.charge_requests().await;
+        assert_eq!(charges.len(), 1);
+        let sent = charges[0]
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(sent, key.map(|k| format!("Bearer {k}")), "{key:?}");
+        if let Some(key) = key {
+            let logs = app.logs().join("\n");
+            assert!(!logs.contains(key), "the key is never logged");
+        }
+    }
+}

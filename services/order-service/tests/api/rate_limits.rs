@@ -113,6 +113,121 @@ async fn requests_without_a_valid_key_are_limited_per_address_before_authenticat
     assert_eq!(lookup(&app, Some(ALICE_KEY)).await.status().as_u16(), 404);
 }
 
+/// An anonymous lookup that says it was forwarded for `forwarded_for`.
+async fn lookup_forwarded(app: &TestApp, header: &str, forwarded_for: &str) -> u16 {
+    app.client
+        .get(app.url("/api/v1/orders/no-such-order"))
+        .header(header, forwarded_for)
+        .send()
+        .await
+        .expect("send the order lookup")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
+    // The default: no proxy is trusted, so each spoofed address still lands in the peer's bucket.
+    let app = limited("2", "off").spawn().await;
+    assert_eq!(
+        lookup_forwarded(&app, "x-forwarded-for", "198.51.100.1").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.2").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "x-forwarded-for", "198.51.100.3").await,
+        429,
+        "a new forwarded address did not buy a new bucket"
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_gets_its_own_bucket() {
+    let app = limited("2", "off")
+        .setting("TRUSTED_PROXIES", "127.0.0.0/8")
+        .spawn()
+        .await;
+    let xff = "x-forwarded-for";
+    // Two clients behind the proxy (127.0.0.1): each has its own quota.
+    assert_eq!(lookup_forwarded(&app, xff, "203.0.113.1").await, 401);
+    assert_eq!(lookup_forwarded(&app, xff, "203.0.113.1").await, 401);
+    assert_eq!(lookup_forwarded(&app, xff, "203.0.113.1").await, 429);
+    assert_eq!(lookup_forwarded(&app, xff, "203.0.113.2").await, 401);
+    // The client wrote the leftmost entries itself; the proxy appended what it saw. Only the
+    // rightmost untrusted hop counts, so rotating the spoofed part buys nothing.
+    assert_eq!(
+        lookup_forwarded(&app, xff, "6.6.6.6, 203.0.113.2").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, xff, "7.7.7.7, 203.0.113.2").await,
+        429
+    );
+    // The proxies write X-Forwarded-For (the default TRUSTED_PROXY_HEADER): a `Forwarded`
+    // header came from the client and is not read, so this is the proxy's own bucket.
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.9").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.10").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "forwarded", "for=198.51.100.11").await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_may_speak_rfc_7239_forwarded_instead() {
+    let app = limited("1", "off")
+        .setting("TRUSTED_PROXIES", "127.0.0.1")
+        .setting("TRUSTED_PROXY_HEADER", "forwarded")
+        .spawn()
+        .await;
+    let fwd = "forwarded";
+    assert_eq!(
+        lookup_forwarded(&app, fwd, "for=\"[2001:db8::1]:4711\"").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, fwd, "for=\"[2001:db8::1]\";proto=https").await,
+        429
+    );
+    assert_eq!(
+        lookup_forwarded(&app, fwd, "for=192.0.2.60;proto=http").await,
+        401
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "x-forwarded-for", "198.51.100.1").await,
+        401,
+        "X-Forwarded-For is not read: this is the proxy's own first request"
+    );
+    assert_eq!(
+        lookup_forwarded(&app, "x-forwarded-for", "198.51.100.2").await,
+        429
+    );
+}
+
+#[tokio::test]
+async fn a_bad_trusted_proxy_entry_is_a_start_up_error_naming_it() {
+    let err = TestApp::builder()
+        .setting("TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/33")
+        .try_spawn()
+        .await
+        .err()
+        .expect("the application refuses the setting");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("TRUSTED_PROXIES") && message.contains("10.0.0.0/33"),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn the_quota_comes_back_after_the_window() {
     let app = limited("2", "off").spawn().await;

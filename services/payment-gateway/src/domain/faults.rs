@@ -36,8 +36,9 @@ impl Default for Faults {
 }
 
 /// A partial update: given fields replace the current values, absent ones stay.
+/// Only a JSON object is read (serde would also take the fields as a positional array).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct FaultsPatch {
     /// `0..=600000`.
     pub latency_ms: Option<u64>,
@@ -48,6 +49,11 @@ pub struct FaultsPatch {
     /// `[0, 1]`.
     pub decline_rate: Option<f64>,
 }
+
+service_kit::deserialize_object_only!(
+    FaultsPatch,
+    "a faults object {latency_ms, error_rate, timeout_rate, decline_rate}"
+);
 
 /// The longest injectable latency: ten minutes, well past any caller's timeout.
 pub const MAX_LATENCY_MS: u64 = 600_000;

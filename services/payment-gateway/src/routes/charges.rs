@@ -45,12 +45,14 @@ impl FromRequest for IdempotencyKeyHeader {
         ("Idempotency-Key" = String, Header, description = "Required. 1-255 visible ASCII characters, unique per charge."),
     ),
     request_body = ChargeRequestJson,
+    security(("merchant_key" = [])),
     responses(
         (status = 201, description = "Charged", body = ChargeJson, headers(
             ("Location" = String, description = "/v1/charges/{id}"),
             ("Idempotent-Replayed" = String, description = "`true` when this is a stored answer replayed"),
         )),
-        (status = 400, description = "Missing or invalid Idempotency-Key (idempotency-key-required), or malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Missing or invalid Idempotency-Key (idempotency-key-required), Authorization sent twice (duplicate-header), or malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "GATEWAY_API_KEY is set and the request lacks it as Authorization: Bearer (unauthorized)", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 402, description = "Declined (payment-declined); the declined charge is stored", body = DeclineProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, unknown fields (validation), or the key reused with another body (idempotency-key-reuse)", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Simulated gateway error (gateway-error); nothing stored, retry is safe", body = ProblemDoc, content_type = "application/problem+json"),
@@ -82,8 +84,11 @@ fn respond(reply: ChargeReply) -> HttpResponse {
     path = "/v1/charges/{id}",
     tag = "charges",
     params(("id" = String, Path, description = "Charge id, `ch_…`")),
+    security(("merchant_key" = [])),
     responses(
         (status = 200, description = "The charge", body = ChargeJson),
+        (status = 400, description = "Authorization sent twice (duplicate-header)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "GATEWAY_API_KEY is set and the request lacks it as Authorization: Bearer (unauthorized)", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such charge (not-found)", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]

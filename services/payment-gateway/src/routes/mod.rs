@@ -2,6 +2,7 @@
 //!
 //! | route | handler |
 //! |---|---|
+//! | `/v1/*` | behind [`merchant::require_merchant_key`] when `GATEWAY_API_KEY` is set |
 //! | `POST /v1/charges` | [`charges::create_charge`] |
 //! | `GET /v1/charges/{id}` | [`charges::get_charge`] |
 //! | `GET /admin/faults`, `PUT /admin/faults` | [`admin`] — only when `ADMIN_TOKEN` is set |
@@ -11,13 +12,14 @@
 pub mod admin;
 pub mod charges;
 pub mod health;
+pub mod merchant;
 
 use actix_web::web;
 use contract::{ChargeJson, ChargeRequestJson, DeclineDetails};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::domain::{Faults, FaultsPatch};
-use crate::error::ApiError;
+use service_kit::edge::other_methods;
 use service_kit::problem::ProblemDoc;
 
 use crate::schema::DeclineProblemDoc;
@@ -29,39 +31,33 @@ pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.service(
             web::resource("/readyz")
                 .route(web::get().to(health::readyz))
-                .default_service(method_not_allowed("GET")),
+                .default_service(other_methods("GET, HEAD")),
         )
         .service(
-            web::resource("/v1/charges")
-                .route(web::post().to(charges::create_charge))
-                .default_service(method_not_allowed("POST")),
-        )
-        .service(
-            web::resource("/v1/charges/{id}")
-                .route(web::get().to(charges::get_charge))
-                .default_service(method_not_allowed("GET")),
+            web::scope("/v1")
+                .wrap(actix_web::middleware::from_fn(
+                    merchant::require_merchant_key,
+                ))
+                .service(
+                    web::resource("/charges")
+                        .route(web::post().to(charges::create_charge))
+                        .default_service(other_methods("POST")),
+                )
+                .service(
+                    web::resource("/charges/{id}")
+                        .route(web::get().to(charges::get_charge))
+                        .default_service(other_methods("GET, HEAD")),
+                ),
         );
         if admin {
             cfg.service(
                 web::resource("/admin/faults")
                     .route(web::get().to(admin::get_faults))
                     .route(web::put().to(admin::put_faults))
-                    .default_service(method_not_allowed("GET, PUT")),
+                    .default_service(other_methods("GET, HEAD, PUT")),
             );
         }
     }
-}
-
-/// A known path with a method it does not serve: 405 problem+json with `Allow`, rather than
-/// actix's empty-bodied default.
-fn method_not_allowed(allow: &'static str) -> actix_web::Route {
-    web::to(move |req: actix_web::HttpRequest| async move {
-        Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed {
-            method: req.method().to_string(),
-            path: req.path().to_owned(),
-            allow,
-        })
-    })
 }
 
 /// The OpenAPI document served at `/openapi.json`.
@@ -115,6 +111,17 @@ struct AdminSecurity;
 impl utoipa::Modify for AdminSecurity {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "merchant_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "GATEWAY_API_KEY (required only when the gateway has one)",
+                    ))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "admin_token",
             SecurityScheme::Http(

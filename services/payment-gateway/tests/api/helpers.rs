@@ -22,6 +22,8 @@ pub struct TestApp {
     /// Every request starts a trace this test owns.
     pub client: TestClient,
     pub db: DatabaseConnection,
+    /// `GATEWAY_API_KEY` when the test set one: the charge helpers send it.
+    pub merchant_key: Option<String>,
 }
 
 /// How a test configures the gateway: the variables a deployment sets, plus whether to keep the
@@ -81,6 +83,7 @@ impl TestAppBuilder {
     }
 
     pub async fn try_spawn(self) -> anyhow::Result<TestApp> {
+        let merchant_key = self.variables.get("GATEWAY_API_KEY").map(str::to_owned);
         let cli: Cli = self.variables.parse()?;
         let settings = Settings::from_cli(cli)?;
         let telemetry = test_support::app_telemetry(&settings.telemetry);
@@ -108,6 +111,7 @@ impl TestAppBuilder {
             port,
             client,
             db,
+            merchant_key,
         })
     }
 }
@@ -156,7 +160,7 @@ impl TestApp {
         key: Option<&str>,
         body: &Value,
     ) -> reqwest::Result<reqwest::Response> {
-        let mut request = client.post(self.url("/v1/charges")).json(body);
+        let mut request = self.as_merchant(client.post(self.url("/v1/charges")).json(body));
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
@@ -164,7 +168,18 @@ impl TestApp {
     }
 
     pub async fn get_charge(&self, id: &str) -> reqwest::Response {
-        self.get(&format!("/v1/charges/{id}")).await
+        self.as_merchant(self.client.get(self.url(&format!("/v1/charges/{id}"))))
+            .send()
+            .await
+            .expect("GET /v1/charges/{id}")
+    }
+
+    /// `request` with the merchant key, when the gateway has one.
+    pub fn as_merchant(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.merchant_key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
     }
 
     /// `GET /admin/faults` with `Authorization: Bearer <token>` when given.

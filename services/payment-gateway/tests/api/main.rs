@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod charges;
+mod hostile;
 mod idempotency;
 mod operations;
 mod validation;

@@ -169,6 +169,26 @@ fn compose_services_use_their_own_database_and_the_stacks_redis_and_neighbours()
     assert_no_problems(&problems);
 }
 
+/// The gateway listens on 0.0.0.0, so it must require a merchant key, and order-service must
+/// send that same key.
+#[test]
+fn compose_order_service_sends_the_merchant_key_the_gateway_requires() {
+    let required = resolved_env("payment-gateway")
+        .get("GATEWAY_API_KEY")
+        .cloned();
+    let sent = resolved_env("order-service")
+        .get("PAYMENT_GATEWAY_API_KEY")
+        .cloned();
+    assert!(
+        required.as_deref().is_some_and(|k| !k.is_empty()),
+        "compose payment-gateway: GATEWAY_API_KEY must be set"
+    );
+    assert_eq!(
+        sent, required,
+        "compose: PAYMENT_GATEWAY_API_KEY != GATEWAY_API_KEY"
+    );
+}
+
 #[test]
 fn compose_services_build_from_the_parametrized_dockerfile() {
     let compose = compose();

@@ -151,6 +151,32 @@ fn k8s_config_binds_the_design_port_and_names_the_stacks_database_and_neighbours
     assert_no_problems(&problems);
 }
 
+/// The gateway Secret holds a merchant key and order-service's Secret the same one.
+#[test]
+fn k8s_order_service_sends_the_merchant_key_the_gateway_requires() {
+    let overlay = overlay();
+    let required = generator_value(
+        &overlay,
+        "secretGenerator",
+        "payment-gateway",
+        "GATEWAY_API_KEY",
+    );
+    let sent = generator_value(
+        &overlay,
+        "secretGenerator",
+        "order-service",
+        "PAYMENT_GATEWAY_API_KEY",
+    );
+    assert!(
+        required.as_deref().is_some_and(|k| !k.is_empty()),
+        "k8s payment-gateway: the Secret lacks GATEWAY_API_KEY"
+    );
+    assert_eq!(
+        sent, required,
+        "k8s: PAYMENT_GATEWAY_API_KEY != GATEWAY_API_KEY"
+    );
+}
+
 /// Container port, probes, resources, envFrom, scrape annotations and the selector of each
 /// service's Deployment.
 #[test]

@@ -4,7 +4,7 @@
 //! ([`sizes`]), requests framed wrongly on the socket ([`framing`]), unicode and injection
 //! strings wherever a string goes ([`strings`]), missing, duplicated and conflicting headers
 //! ([`headers`]), cross-origin preflights ([`cors`]), wrong methods and odd paths
-//! ([`routing`]).
+//! ([`routing`]); and one test per finding of the hostile probe in issue 10 ([`probe`]).
 //!
 //! Every test starts its own application with two real orders in its tables, sends its attacks
 //! and asserts: every answer is a 4xx problem+json, the order tables are byte for byte what they
@@ -17,6 +17,7 @@ mod framing;
 mod headers;
 mod malformed;
 mod numbers;
+mod probe;
 mod routing;
 mod sizes;
 mod strings;

@@ -65,7 +65,7 @@ async fn a_wrong_method_is_405_naming_the_allowed_one() {
             .headers()
             .get("allow")
             .and_then(|v| v.to_str().ok()),
-        Some("POST")
+        Some("POST, OPTIONS")
     );
     assert_problem(wrong_method, 405, "method-not-allowed").await;
 }
