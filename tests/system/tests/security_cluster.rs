@@ -9,7 +9,7 @@
 //! - rate limits shared through Redis: a burst over the client limit is refused with the
 //!   draft-10 headers while another client is unaffected; the global tier trips under a flood;
 //! - a Redis started for the test and stopped mid-test → checkout keeps answering and the
-//!   limits fall back to each process, as `docs/06_SECURITY.md` documents; started again on
+//!   limits fall back to each process, as `docs/07_SECURITY.md` documents; started again on
 //!   the same port → both processes return to it by themselves and share the limits again;
 //! - afterwards no API key or admin token appears in any process's log or any exported span,
 //!   and nothing panicked.
