@@ -61,12 +61,35 @@ pub struct ServerArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "HTTP_WORKERS", value_name = "HTTP_WORKERS")]
     pub http_workers: Option<usize>,
+
+    /// On SIGTERM or Ctrl-C: how long in-flight requests and tracked work (a checkout moving
+    /// money) get to finish before the process flushes its spans and exits 0. `/readyz`
+    /// answers 503 meanwhile.
+    #[arg(
+        long,
+        env = "SHUTDOWN_TIMEOUT",
+        value_name = "SHUTDOWN_TIMEOUT",
+        default_value = "20s"
+    )]
+    pub shutdown_timeout: String,
 }
 
 impl ServerArgs {
     pub fn bind_addr_or(&self, default_port: u16) -> SocketAddr {
         self.bind_addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)))
+    }
+
+    /// `SHUTDOWN_TIMEOUT`, longer than zero.
+    pub fn shutdown_timeout(&self) -> Result<Duration, InvalidSetting> {
+        let timeout = parse_duration("SHUTDOWN_TIMEOUT", &self.shutdown_timeout)?;
+        if timeout.is_zero() {
+            return Err(InvalidSetting::new(
+                "SHUTDOWN_TIMEOUT",
+                format!("must be longer than zero, got {:?}", self.shutdown_timeout),
+            ));
+        }
+        Ok(timeout)
     }
 
     /// The configured database URL, or the per-service SQLite file.

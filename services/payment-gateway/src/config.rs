@@ -85,6 +85,8 @@ pub struct Settings {
     pub database_url: String,
     /// HTTP worker threads; `None`: one per core.
     pub http_workers: Option<usize>,
+    /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
+    pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
     /// `None`: the /admin routes are not registered.
     pub admin_token: Option<AdminToken>,
@@ -115,6 +117,7 @@ impl Settings {
             bind_addr,
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
+            shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry,
             admin_token: cli.admin_token.as_deref().and_then(AdminToken::new),
             merchant_key: merchant_key(cli.gateway_api_key.as_deref(), bind_addr)?,
