@@ -205,6 +205,13 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             )
             .detail(err.to_string())
         }
+        JsonPayloadError::Payload(e) if crate::edge::is_body_timeout(e) => Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "The request body did not arrive in time",
+        )
+        .detail(format!("{e}; send the whole body promptly"))
+        .header("Connection", "close"),
         JsonPayloadError::ContentType => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
