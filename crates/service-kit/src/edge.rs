@@ -161,11 +161,6 @@ struct Deadline {
     expired: bool,
 }
 
-/// The I/O error a body past its deadline reads as.
-pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
-    matches!(error, actix_web::error::PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut)
-}
-
 impl futures_util::Stream for Deadline {
     type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
 
