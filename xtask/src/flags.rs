@@ -217,7 +217,7 @@ pub(crate) struct Doctor {
 ///   terminated (pg_terminate_backend), gateway latency past PAYMENT_TIMEOUT, gateway errors,
 ///   gateway timeouts (through /admin/faults), order-service SIGTERMed and restarted, then
 ///   killed (SIGKILL) and restarted
-/// After the traffic, order-service restarts with RECONCILE_INTERVAL=1s and RECONCILE_GRACE=1s
+/// After the traffic, order-service restarts with RECONCILE_INTERVAL=1s and RECONCILE_GRACE=4s
 /// and the run waits (20 s with --quick, else 60 s) until no order is pending or
 /// payment_unknown. Then it checks, against the databases: every order answered 201 is stored
 /// and readable as paid; paid orders and the gateway's succeeded charges match one to one; nothing

@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
 use serde_json::{Map, Number, Value};
 
-use crate::span::{StoredEvent, StoredSpan};
+use crate::span::{StoredEvent, StoredLink, StoredSpan};
 
 /// What the spec says a receiver should assume when a resource has no `service.name`.
 pub const UNKNOWN_SERVICE: &str = "unknown_service";
@@ -99,6 +99,14 @@ fn decode_span(span: Span, service_name: &str) -> Result<StoredSpan, String> {
                 name: event.name,
                 time_unix_nanos: event.time_unix_nano,
                 attributes: attributes_to_map(event.attributes),
+            })
+            .collect(),
+        links: span
+            .links
+            .into_iter()
+            .map(|link| StoredLink {
+                trace_id: hex::encode(&link.trace_id),
+                span_id: hex::encode(&link.span_id),
             })
             .collect(),
     })

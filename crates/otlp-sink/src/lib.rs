@@ -33,7 +33,7 @@
 //!
 //! # Layout
 //! - [`cli`]: [`Cli`], the binary's flags (each also a variable).
-//! - [`span`]: [`StoredSpan`] / [`StoredEvent`], the owned decoded form (serde both ways).
+//! - [`span`]: [`StoredSpan`] / [`StoredEvent`] / [`StoredLink`], the owned decoded form (serde both ways).
 //! - [`decode`]: OTLP protobuf → [`StoredSpan`]; the only module that knows the wire types.
 //! - [`store`]: [`SpanStore`], the bounded, shared, queryable in-memory store.
 //! - [`summary`]: [`TraceSummary`], one line per trace for listings.
@@ -63,7 +63,7 @@ pub mod waterfall;
 pub use cli::Cli;
 pub use grpc::GrpcReceiver;
 pub use server::OtlpSink;
-pub use span::{StoredEvent, StoredSpan};
+pub use span::{StoredEvent, StoredLink, StoredSpan};
 pub use store::{SpanStore, DEFAULT_MAX_SPANS};
 pub use summary::TraceSummary;
 pub use waterfall::waterfall;

@@ -35,6 +35,17 @@ pub struct StoredSpan {
     pub status_message: String,
     #[serde(default)]
     pub events: Vec<StoredEvent>,
+    /// Spans of other traces this one is linked to (OTLP `links`), e.g. a background job's
+    /// span to the request that caused it.
+    #[serde(default)]
+    pub links: Vec<StoredLink>,
+}
+
+/// One OTLP span link: the linked span's ids, lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLink {
+    pub trace_id: String,
+    pub span_id: String,
 }
 
 /// A span event (for example `exception`, or a domain event such as a suspicious-activity flag).
@@ -95,6 +106,7 @@ mod tests {
             status_code: "unset".into(),
             status_message: String::new(),
             events: Vec::new(),
+            links: Vec::new(),
         }
     }
 

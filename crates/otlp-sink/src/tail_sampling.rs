@@ -246,6 +246,7 @@ mod tests {
             status_code: status.into(),
             status_message: String::new(),
             events: Vec::new(),
+            links: Vec::new(),
         }
     }
 

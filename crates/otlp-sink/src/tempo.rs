@@ -197,6 +197,7 @@ mod tests {
             status_code: "unset".into(),
             status_message: String::new(),
             events: Vec::new(),
+            links: Vec::new(),
         }
     }
 

@@ -71,6 +71,16 @@ pub struct ServerArgs {
         default_value = "10s"
     )]
     pub request_body_timeout: String,
+    /// On SIGTERM or Ctrl-C: how long in-flight requests and tracked work (a checkout moving
+    /// money) get to finish before the process flushes its spans and exits 0. `/readyz`
+    /// answers 503 meanwhile.
+    #[arg(
+        long,
+        env = "SHUTDOWN_TIMEOUT",
+        value_name = "SHUTDOWN_TIMEOUT",
+        default_value = "20s"
+    )]
+    pub shutdown_timeout: String,
 }
 
 impl ServerArgs {
@@ -92,6 +102,18 @@ impl ServerArgs {
             ));
         }
         Ok(crate::edge::BodyTimeout(d))
+    }
+
+    /// `SHUTDOWN_TIMEOUT`, longer than zero.
+    pub fn shutdown_timeout(&self) -> Result<Duration, InvalidSetting> {
+        let timeout = parse_duration("SHUTDOWN_TIMEOUT", &self.shutdown_timeout)?;
+        if timeout.is_zero() {
+            return Err(InvalidSetting::new(
+                "SHUTDOWN_TIMEOUT",
+                format!("must be longer than zero, got {:?}", self.shutdown_timeout),
+            ));
+        }
+        Ok(timeout)
     }
 
     /// The configured database URL, or the per-service SQLite file.

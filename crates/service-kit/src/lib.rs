@@ -10,6 +10,8 @@
 //! - [`client_ip`]: the client's address behind the proxies listed in `TRUSTED_PROXIES`.
 //! - [`app`]: what every service's `App` has — `/healthz`, `/metrics`, `/openapi.json`, the
 //!   problem+json 404, security headers.
+//! - [`drain`]: graceful shutdown — one signal, `/readyz` 503 while draining, tracked work
+//!   finished within `SHUTDOWN_TIMEOUT`.
 //! - [`edge`]: what every service does before routing: `HEAD` as `GET`, `OPTIONS` and 405
 //!   with `Allow`, bodies it cannot read (compressed, not UTF-8) refused with 415.
 //! - [`db`]: connecting to the service's database (SQLite file by default, Postgres by URL) and
@@ -31,6 +33,7 @@ pub mod authorization;
 pub mod client_ip;
 pub mod config;
 pub mod db;
+pub mod drain;
 pub mod edge;
 pub mod idempotency;
 pub mod json;

@@ -1,6 +1,6 @@
-//! `/readyz`: 503 only when the service's own database is down. Redis and downstream services
-//! are reported but never fail it — a Redis outage must not pull every replica out of the load
-//! balancer at once.
+//! `/readyz`: 503 when the service's own database is down or the process is draining (see
+//! [`crate::drain`]). Redis and downstream services are reported but never fail it — a Redis
+//! outage must not pull every replica out of the load balancer at once.
 
 use actix_web::HttpResponse;
 use serde_json::{Map, Value};
@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Default)]
 pub struct Readiness {
     database_up: bool,
+    draining: bool,
     components: Map<String, Value>,
 }
 
@@ -17,8 +18,16 @@ impl Readiness {
         components.insert("database".into(), status(database_up));
         Self {
             database_up,
+            draining: false,
             components,
         }
+    }
+
+    /// A draining process is not ready, whatever its dependencies say: the load balancer must
+    /// stop sending it requests.
+    pub fn draining(mut self, draining: bool) -> Self {
+        self.draining = draining;
+        self
     }
 
     /// An informational dependency (`redis`, `catalog`, …): shown, never decisive.
@@ -32,11 +41,17 @@ impl Readiness {
     }
 
     pub fn response(self) -> HttpResponse {
+        let ready = self.database_up && !self.draining;
+        let status = match (self.draining, self.database_up) {
+            (true, _) => "draining",
+            (false, true) => "ready",
+            (false, false) => "not ready",
+        };
         let body = serde_json::json!({
-            "status": if self.database_up { "ready" } else { "not ready" },
+            "status": status,
             "components": self.components,
         });
-        if self.database_up {
+        if ready {
             HttpResponse::Ok().json(body)
         } else {
             HttpResponse::ServiceUnavailable().json(body)

@@ -10,7 +10,8 @@
 //! gateway latency, errors and timeouts through its fault API, order-service SIGTERMed and
 //! restarted, then killed with SIGKILL and restarted — each fault's real window recorded
 //! ([`windows`]). After the traffic, order-service restarts with a 1 s reconciliation interval
-//! and grace, and the run waits (bounded) until no order is `pending` or `payment_unknown`.
+//! and a 4 s grace (just above `PAYMENT_TIMEOUT`), and the run waits (bounded) until no order
+//! is `pending` or `payment_unknown`.
 //! Then the audit ([`audit`]): every order answered 201 is stored and readable as paid; the
 //! gateway's `charges` table agrees with the orders (no double charge, no orphan charge, no paid
 //! order without a charge); nothing left unsettled; every 5xx explained by a fault window;

@@ -170,9 +170,11 @@ fn run_with(
     eprintln!("soak: traffic done; restarting order-service to reconcile");
     injector.scrape_spans(&[ORDER]);
     injector.stack.stop_order();
+    // The grace must exceed PAYMENT_TIMEOUT (order-service refuses to start otherwise): a
+    // "no charge" answer is believed only once no charge for the order can still be on its way.
     injector
         .stack
-        .start_order(&[("RECONCILE_INTERVAL", "1s"), ("RECONCILE_GRACE", "1s")])?;
+        .start_order(&[("RECONCILE_INTERVAL", "1s"), ("RECONCILE_GRACE", "4s")])?;
     let settled_in = rt.block_on(settle(databases, config.settle_timeout))?;
 
     let attempts = journal.attempts();

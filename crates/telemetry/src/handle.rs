@@ -7,7 +7,7 @@ use crate::config::TelemetryConfig;
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::http::{MetricsEndpoint, RequestTelemetry};
-use crate::metrics::{CounterFamily, HistogramFamily, MetricDescription, Registry};
+use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, MetricDescription, Registry};
 use crate::propagation::{Propagation, Propagators};
 use crate::sampling::RequestSampler;
 
@@ -135,6 +135,17 @@ impl Telemetry {
         labels: &'static [&'static str],
     ) -> Arc<CounterFamily> {
         self.registry.counter(name, help, labels)
+    }
+
+    /// Registers a gauge family (a value set as a whole, such as a count refreshed by a periodic
+    /// job). Same rules as [`Telemetry::histogram`].
+    pub fn gauge(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &'static [&'static str],
+    ) -> Arc<GaugeFamily> {
+        self.registry.gauge(name, help, labels)
     }
 
     /// Every metric family this handle's `/metrics` exposes, described (name as queried, type,

@@ -69,8 +69,8 @@ pub use init::init;
 #[cfg(feature = "tracing-actix-web")]
 pub use lean_root_span::LeanRootSpan;
 pub use metrics::{
-    Counter, CounterFamily, Exemplar, Family, Histogram, HistogramFamily, MetricDescription,
-    MetricKind, SpanIds, EXEMPLAR_ATTRIBUTE,
+    Counter, CounterFamily, Exemplar, Family, Gauge, GaugeFamily, Histogram, HistogramFamily,
+    MetricDescription, MetricKind, SpanIds, EXEMPLAR_ATTRIBUTE,
 };
 
 // Callers use these re-exports so that the whole workspace shares exactly one version of each.

@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
+use service_kit::drain::Drain;
 use utoipa::OpenApi as _;
 
 use crate::config::Settings;
@@ -17,6 +18,7 @@ pub struct Application {
     port: u16,
     base_url: String,
     server: Server,
+    drain: Drain,
 }
 
 impl Application {
@@ -79,6 +81,8 @@ impl Application {
         };
         let openapi = ApiDoc::openapi();
         let metrics = telemetry.metrics_endpoint();
+        let drain = Drain::new(settings.shutdown_timeout);
+        let drain_data = web::Data::new(drain.clone());
         #[cfg(not(feature = "bench-tracing-actix-web"))]
         let request_telemetry = telemetry.middleware();
         // `cargo xtask bench` only: tracing-actix-web in its place, for docs/BENCHMARKS.md.
@@ -95,9 +99,12 @@ impl Application {
                 .wrap(request_telemetry.clone())
                 .configure(service_kit::app::common(metrics.clone(), openapi.clone()))
                 .app_data(catalog.clone())
+                .app_data(drain_data.clone())
                 .configure(routes::configure)
         })
-        .listen(listener)?;
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(drain.server_timeout_secs());
         if let Some(workers) = settings.http_workers {
             server = server.workers(workers);
         }
@@ -105,6 +112,7 @@ impl Application {
             port,
             base_url,
             server: server.run(),
+            drain,
         })
     }
 
@@ -118,8 +126,13 @@ impl Application {
         &self.base_url
     }
 
-    /// Serves until SIGINT/SIGTERM (actix stops gracefully: in-flight requests finish).
+    /// The process's shutdown: `main` begins it on SIGTERM/Ctrl-C.
+    pub fn drain(&self) -> &Drain {
+        &self.drain
+    }
+
+    /// Serves until the drain begins, then lets in-flight requests finish (`SHUTDOWN_TIMEOUT`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.drain.run(self.server).await
     }
 }

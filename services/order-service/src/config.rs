@@ -10,7 +10,7 @@ use service_kit::config::{parse_duration, InvalidSetting, ServerArgs};
 use service_kit::edge::BodyTimeout;
 use telemetry::{TelemetryArgs, TelemetryConfig};
 
-use crate::domain::{ApiKeys, Burst, SuspiciousRules};
+use crate::domain::{ApiKeys, Burst, ReconcilePolicy, SuspiciousRules};
 use crate::ratelimit::{Limits, Quota};
 
 pub const SERVICE_NAME: &str = "order-service";
@@ -192,6 +192,37 @@ pub struct Cli {
     )]
     pub cors_allowed_origins: String,
 
+    /// How often the reconciler looks for orders whose payment outcome is unknown (it also runs
+    /// once at start-up).
+    #[arg(
+        long,
+        env = "RECONCILE_INTERVAL",
+        value_name = "RECONCILE_INTERVAL",
+        default_value = "30s"
+    )]
+    pub reconcile_interval: String,
+
+    /// A `pending` order older than this is reconciled (its checkout died between writing and
+    /// charging it); and "no charge at the gateway" settles an order as `payment_failed` only
+    /// once it has been untouched this long. Must exceed PAYMENT_TIMEOUT.
+    #[arg(
+        long,
+        env = "RECONCILE_GRACE",
+        value_name = "RECONCILE_GRACE",
+        default_value = "60s"
+    )]
+    pub reconcile_grace: String,
+
+    /// Lookups without a usable answer (backing off from RECONCILE_INTERVAL, doubling up to
+    /// 1 h) before an order is set to `needs_attention` for an operator.
+    #[arg(
+        long,
+        env = "RECONCILE_MAX_ATTEMPTS",
+        value_name = "RECONCILE_MAX_ATTEMPTS",
+        default_value = "10"
+    )]
+    pub reconcile_max_attempts: String,
+
     /// Reverse proxies whose forwarding header is believed, as CIDR blocks or addresses
     /// separated by commas (`10.0.0.0/8,2001:db8::/32`). A request from one of them is counted
     /// against the rightmost address in that header that is not itself a listed proxy. Empty
@@ -240,6 +271,8 @@ pub struct Settings {
     pub database_url: String,
     pub http_workers: Option<usize>,
     pub body_timeout: BodyTimeout,
+    /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
+    pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
     pub catalog_url: String,
     pub payment_gateway_url: String,
@@ -255,6 +288,7 @@ pub struct Settings {
     pub suspicious: SuspiciousRules,
     pub cors_allowed_origins: AllowedOrigins,
     pub request_timeout: Duration,
+    pub reconcile: ReconcilePolicy,
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -265,6 +299,7 @@ impl Settings {
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
             body_timeout: cli.server.body_timeout()?,
+            shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry: TelemetryConfig::from_args(
                 &cli.telemetry,
                 SERVICE_NAME,
@@ -294,6 +329,11 @@ impl Settings {
             cors_allowed_origins: AllowedOrigins::parse(&cli.cors_allowed_origins)
                 .map_err(|e| InvalidSetting::new("CORS_ALLOWED_ORIGINS", e))?,
             request_timeout: positive("REQUEST_TIMEOUT", &cli.request_timeout)?,
+            reconcile: ReconcilePolicy {
+                interval: positive("RECONCILE_INTERVAL", &cli.reconcile_interval)?,
+                grace: positive("RECONCILE_GRACE", &cli.reconcile_grace)?,
+                max_attempts: max_attempts(&cli.reconcile_max_attempts)?,
+            },
             trusted_proxies: trusted_proxies(&cli)?,
         };
         Ok(settings.checked()?)
@@ -311,7 +351,26 @@ impl Settings {
                 ),
             ));
         }
+        if self.reconcile.grace <= self.payment_timeout {
+            return Err(InvalidSetting::new(
+                "RECONCILE_GRACE",
+                format!(
+                    "{:?} must exceed PAYMENT_TIMEOUT ({:?}): a charge may still be on its way to the gateway until then",
+                    self.reconcile.grace, self.payment_timeout
+                ),
+            ));
+        }
         Ok(self)
+    }
+}
+
+fn max_attempts(value: &str) -> Result<u32, InvalidSetting> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(InvalidSetting::new(
+            "RECONCILE_MAX_ATTEMPTS",
+            format!("expected a whole number of at least 1, got {value:?}"),
+        )),
     }
 }
 
@@ -570,6 +629,13 @@ mod tests {
             ),
             (&["--payment-timeout", "soon"][..], "PAYMENT_TIMEOUT"),
             (&["--request-timeout", "1s"][..], "REQUEST_TIMEOUT"),
+            (&["--reconcile-grace", "5s"][..], "RECONCILE_GRACE"),
+            (
+                &["--reconcile-max-attempts", "0"][..],
+                "RECONCILE_MAX_ATTEMPTS",
+            ),
+            (&["--reconcile-interval", "0s"][..], "RECONCILE_INTERVAL"),
+            (&["--shutdown-timeout", "soon"][..], "SHUTDOWN_TIMEOUT"),
             (
                 &["--trusted-proxies", "10.0.0.0/8,10.0.0.1/33"][..],
                 "TRUSTED_PROXIES",

@@ -66,6 +66,13 @@ impl ApiError {
             Self::Checkout(e) => checkout_problem(e),
             Self::OrderNotFound => Problem::not_found("no such order"),
             Self::Store(e) => Problem::internal(e),
+            Self::Interrupted(Interrupted::ShuttingDown) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting-down",
+                "The service is shutting down; nothing was ordered",
+            )
+            .detail("retry the checkout: another replica, or this one once restarted, takes it")
+            .header("Retry-After", "1"),
             Self::Interrupted(e) => Problem::internal(e),
             Self::RateLimited(refusal) => rate_limited(refusal),
             Self::RequestTimeout(limit) => Problem::new(

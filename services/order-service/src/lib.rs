@@ -21,6 +21,8 @@
 //! - [`clients`]: the catalog and payment-gateway HTTP clients, parsing answers once.
 //! - [`store`]: orders and idempotency keys in SQLite or Postgres (sea-orm).
 //! - [`ratelimit`]: the two rate-limit tiers (GCRA in Redis, or in process).
+//! - [`reconcile`]: the background reconciler settling `payment_unknown` and stale `pending`
+//!   orders by asking the gateway (rules in `domain::reconcile`).
 //! - [`metrics`]: the business instruments.
 
 pub mod checkout;
@@ -30,6 +32,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod ratelimit;
+pub mod reconcile;
 pub mod routes;
 pub mod schema;
 pub mod startup;

@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(settings: Settings, telemetry: &Telemetry) -> anyhow::Result<()> {
     let app = Application::build(settings, telemetry).await?;
     tracing::info!(address = %app.base_url(), "order-service listening");
+    service_kit::drain::begin_on_signal(app.drain());
     app.run_until_stopped().await?;
     Ok(())
 }

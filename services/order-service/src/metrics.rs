@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use telemetry::{CounterFamily, HistogramFamily, Telemetry};
+use telemetry::{CounterFamily, GaugeFamily, HistogramFamily, Telemetry};
 
-use crate::domain::{AuthFailure, OrderStatus, Rule};
+use crate::domain::{reconcile, AuthFailure, OrderStatus, Rule, UnsettledAge};
 
 pub const PAYMENT_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0];
 pub const AMOUNT_BUCKETS: &[f64] = &[
@@ -22,6 +22,8 @@ pub struct OrderMetrics {
     pub auth_failures: Arc<CounterFamily>,
     pub idempotency: Arc<CounterFamily>,
     pub suspicious: Arc<CounterFamily>,
+    pub reconciled: Arc<CounterFamily>,
+    pub unsettled: Arc<GaugeFamily>,
 }
 
 impl OrderMetrics {
@@ -55,6 +57,16 @@ impl OrderMetrics {
                 "Orders flagged (not blocked) by a suspicious-activity rule.",
                 &["rule"],
             ),
+            reconciled: telemetry.counter(
+                "webstore_orders_reconciled",
+                "Reconciliations of unsettled orders by result: paid, declined, failed (no charge at the gateway), unknown (no usable answer; retried with backoff), needs_attention (RECONCILE_MAX_ATTEMPTS reached).",
+                &["result"],
+            ),
+            unsettled: telemetry.gauge(
+                "webstore_orders_unsettled",
+                "Orders whose payment outcome is not known yet (pending or payment_unknown), by time since they were written: lt_1m, 1m_to_10m, ge_10m. Refreshed by each reconciler pass.",
+                &["age"],
+            ),
         };
         metrics.create_known_series();
         metrics
@@ -65,10 +77,7 @@ impl OrderMetrics {
     /// `increase()` and `rate()` (and the alerts built on them) miss that increment: after a
     /// restart, the first declined order would never show.
     fn create_known_series(&self) {
-        let final_statuses = OrderStatus::ALL
-            .into_iter()
-            .filter(|s| *s != OrderStatus::Pending);
-        for status in final_statuses {
+        for status in OrderStatus::CHECKOUT_OUTCOMES {
             self.orders.get(&[status.as_str()]);
         }
         for failure in AuthFailure::ALL {
@@ -79,6 +88,12 @@ impl OrderMetrics {
         }
         for rule in Rule::ALL {
             self.suspicious.get(&[rule.as_str()]);
+        }
+        for result in reconcile::RESULTS {
+            self.reconciled.get(&[result]);
+        }
+        for age in UnsettledAge::ALL {
+            self.unsettled.get(&[age.as_str()]);
         }
     }
 }

@@ -69,7 +69,9 @@ pub struct PlacedView {
 #[schema(as = Order)]
 pub struct OrderView {
     pub order_id: String,
-    /// `pending`, `paid`, `declined`, `payment_failed` or `payment_unknown`.
+    /// `pending`, `paid`, `declined`, `payment_failed`, `payment_unknown` (the reconciler settles
+    /// it once the gateway says what became of the charge) or `needs_attention` (it could not
+    /// learn that; an operator decides).
     pub status: &'static str,
     pub country: &'static str,
     pub payment_method: &'static str,

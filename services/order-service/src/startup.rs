@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use service_kit::drain::Drain;
 use utoipa::OpenApi;
 
 use crate::checkout::{Checkout, Screening};
@@ -12,6 +13,7 @@ use crate::clients::{CatalogClient, PaymentClient};
 use crate::config::{GatewayApiKey, Settings};
 use crate::metrics::OrderMetrics;
 use crate::ratelimit::{RateLimitMetrics, RateLimiter, RedisLimiter};
+use crate::reconcile::Reconciler;
 use crate::routes::{self, ApiDoc};
 use crate::state::AppState;
 use crate::store::{IdempotencyStore, Migrator, OrderStore};
@@ -19,6 +21,7 @@ use crate::store::{IdempotencyStore, Migrator, OrderStore};
 pub struct Application {
     port: u16,
     server: Server,
+    drain: Drain,
     pub store: OrderStore,
 }
 
@@ -30,6 +33,7 @@ impl Application {
         telemetry: &telemetry::Telemetry,
     ) -> anyhow::Result<Self> {
         let db = service_kit::db::connect_migrated::<Migrator>(&settings.database_url).await?;
+        let drain = Drain::new(settings.shutdown_timeout);
         let store = OrderStore::new(db.clone());
         // Longer than any one attempt can take, so only a dead request's lock ever runs out.
         let idempotency_lock = settings.catalog_timeout
@@ -44,23 +48,25 @@ impl Application {
             )
             .context("building the HTTP client")?;
         let metrics = OrderMetrics::new(telemetry);
+        let payment = PaymentClient::new(
+            http.clone(),
+            settings.payment_gateway_url.clone(),
+            settings.payment_timeout,
+        )
+        .stopped_by(drain.stopping())
+        .with_api_key(
+            settings
+                .payment_gateway_api_key
+                .as_ref()
+                .map(GatewayApiKey::expose),
+        );
         let checkout = Checkout {
             catalog: CatalogClient::new(
                 http.clone(),
                 settings.catalog_url.clone(),
                 settings.catalog_timeout,
             ),
-            payment: PaymentClient::new(
-                http,
-                settings.payment_gateway_url.clone(),
-                settings.payment_timeout,
-            )
-            .with_api_key(
-                settings
-                    .payment_gateway_api_key
-                    .as_ref()
-                    .map(GatewayApiKey::expose),
-            ),
+            payment: payment.clone(),
             orders: store.clone(),
             idempotency,
             metrics: metrics.clone(),
@@ -94,8 +100,16 @@ impl Application {
             rate_limiter,
             metrics,
             request_timeout: settings.request_timeout,
+            drain: drain.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
+        Reconciler {
+            orders: store.clone(),
+            payment,
+            policy: settings.reconcile,
+            metrics: state.metrics.clone(),
+        }
+        .start(&drain);
         let origins = settings.cors_allowed_origins.clone();
         let body_timeout = settings.body_timeout;
         let listener = TcpListener::bind(settings.bind_addr)
@@ -118,7 +132,9 @@ impl Application {
                 .configure(routes::configure)
                 .configure(service_kit::app::common(metrics.clone(), ApiDoc::openapi()))
         })
-        .listen(listener)?;
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(drain.server_timeout_secs());
         // Slow-loris: a client gets this long to send its request head, and a closing
         // connection this long to go away.
         let mut server = server
@@ -130,6 +146,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            drain,
             store,
         })
     }
@@ -142,7 +159,14 @@ impl Application {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The process's shutdown: `main` begins it on SIGTERM/Ctrl-C.
+    pub fn drain(&self) -> &Drain {
+        &self.drain
+    }
+
+    /// Serves until the drain begins; then in-flight requests and checkouts finish within
+    /// `SHUTDOWN_TIMEOUT`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.drain.run(self.server).await
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use service_kit::client_ip::TrustedProxies;
+use service_kit::drain::Drain;
 
 use crate::checkout::Checkout;
 use crate::domain::ApiKeys;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub metrics: OrderMetrics,
     /// Longest an API request may take (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
+    /// The process's shutdown: checkouts run as its tracked work; `/readyz` reads it.
+    pub drain: Drain,
     /// Whose forwarding header names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
 }

@@ -87,6 +87,8 @@ pub struct Settings {
     /// HTTP worker threads; `None`: one per core.
     pub http_workers: Option<usize>,
     pub body_timeout: BodyTimeout,
+    /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
+    pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
     /// `None`: the /admin routes are not registered.
     pub admin_token: Option<AdminToken>,
@@ -118,6 +120,7 @@ impl Settings {
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
             body_timeout: cli.server.body_timeout()?,
+            shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry,
             admin_token: cli.admin_token.as_deref().and_then(AdminToken::new),
             merchant_key: merchant_key(cli.gateway_api_key.as_deref(), bind_addr)?,

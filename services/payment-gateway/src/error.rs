@@ -33,6 +33,12 @@ pub enum ApiError {
     GatewayError,
     #[error("no charge {0}")]
     ChargeNotFound(String),
+    /// `GET /v1/charges?idempotency_key=` with a key no charge can have → 422 `validation`.
+    #[error("invalid idempotency_key: {0}")]
+    InvalidLookupKey(contract::InvalidIdempotencyKey),
+    /// No charge was made under the key → 404.
+    #[error("no charge under this Idempotency-Key")]
+    NoChargeForKey,
     /// → 401 with `WWW-Authenticate: Bearer`.
     #[error("the admin API needs Authorization: Bearer <ADMIN_TOKEN>")]
     MissingToken,
@@ -99,6 +105,13 @@ impl ApiError {
             .detail("no charge was made; retrying with the same Idempotency-Key is safe")
             .header("Retry-After", "1"),
             Self::ChargeNotFound(id) => Problem::not_found(format!("no charge with id {id:?}")),
+            Self::InvalidLookupKey(e) => Problem::validation(vec![FieldError::new(
+                "idempotency_key",
+                format!("the key {e}"),
+            )]),
+            Self::NoChargeForKey => Problem::not_found(
+                "no charge was made under this Idempotency-Key (a request still being processed is not one yet)",
+            ),
             Self::MissingToken => unauthorized(format!("Bearer realm=\"{REALM}\""))
                 .detail("send Authorization: Bearer <ADMIN_TOKEN>"),
             Self::InvalidToken => {
@@ -177,6 +190,7 @@ mod tests {
             ApiError::IdempotencyKeyReuse,
             ApiError::GatewayError,
             ApiError::ChargeNotFound("ch_x".into()),
+            ApiError::NoChargeForKey,
             ApiError::MissingToken,
             ApiError::InvalidToken,
             ApiError::AdminThrottled(1),

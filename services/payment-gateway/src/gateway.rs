@@ -319,6 +319,14 @@ impl Gateway {
         })
     }
 
+    /// The charge made under `key`, if any.
+    pub async fn find_by_key(&self, key: &IdempotencyKey) -> Result<Option<Charge>, ChargeError> {
+        match self.store.find_by_key(key.as_ref()).await? {
+            Some(row) => Ok(Some(row.charge()?)),
+            None => Ok(None),
+        }
+    }
+
     /// Looks a charge up by id.
     pub async fn find(&self, id: &str) -> Result<Option<Charge>, ChargeError> {
         match self.store.find_by_id(id).await? {

@@ -30,6 +30,7 @@ async fn serve(settings: Settings, telemetry: &Telemetry) -> anyhow::Result<()> 
         admin_api = settings.admin_token.is_some(),
         "payment-gateway listening"
     );
+    service_kit::drain::begin_on_signal(app.drain());
     app.run_until_stopped().await?;
     tracing::info!("payment-gateway stopped");
     Ok(())

@@ -6,6 +6,7 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use service_kit::drain::Drain;
 
 use crate::config::Settings;
 use crate::domain::Faults;
@@ -20,6 +21,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     faults: FaultSwitch,
+    drain: Drain,
 }
 
 impl Application {
@@ -59,6 +61,8 @@ impl Application {
         let merchant_key = settings.merchant_key.clone().map(web::Data::new);
         let body_timeout = settings.body_timeout;
         let openapi = routes::openapi(admin_enabled);
+        let drain = Drain::new(settings.shutdown_timeout);
+        let drain_data = web::Data::new(drain.clone());
 
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
@@ -69,7 +73,8 @@ impl Application {
                 .wrap(service_kit::app::security_headers())
                 .wrap(request_telemetry.clone())
                 .app_data(gateway.clone())
-                .app_data(fault_switch.clone());
+                .app_data(fault_switch.clone())
+                .app_data(drain_data.clone());
             if let Some(guard) = &admin_guard {
                 app = app.app_data(guard.clone());
             }
@@ -83,6 +88,8 @@ impl Application {
             server = server.workers(workers.max(1));
         }
         let server = server
+            .disable_signals()
+            .shutdown_timeout(drain.server_timeout_secs())
             .listen(listener)
             .context("starting the HTTP server")?
             .run();
@@ -91,6 +98,7 @@ impl Application {
             server,
             db,
             faults,
+            drain,
         })
     }
 
@@ -108,8 +116,14 @@ impl Application {
         &self.faults
     }
 
-    /// Runs until SIGINT/SIGTERM; actix then stops accepting and lets in-flight requests end.
+    /// The process's shutdown: `main` begins it on SIGTERM/Ctrl-C.
+    pub fn drain(&self) -> &Drain {
+        &self.drain
+    }
+
+    /// Serves until the drain begins; then stops accepting and lets in-flight requests end
+    /// (`SHUTDOWN_TIMEOUT`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.drain.run(self.server).await
     }
 }

@@ -7,6 +7,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MetricKind {
     Counter,
+    /// A value that goes up and down, set as a whole (`set`).
+    Gauge,
     Histogram,
 }
 
@@ -15,6 +17,7 @@ impl MetricKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
             MetricKind::Histogram => "histogram",
         }
     }
@@ -34,7 +37,7 @@ pub struct MetricDescription {
     /// Label names in the order values are given; a histogram's `le` is not among them.
     pub labels: Vec<&'static str>,
     /// Upper bounds of a histogram's finite buckets, ascending (`+Inf` is implied); empty for a
-    /// counter.
+    /// counter or a gauge.
     pub buckets: Vec<f64>,
     /// Whether samples may carry an exemplar (`trace_id`, `span_id` of a sampled span): every
     /// histogram bucket here can, a counter never does.
@@ -62,7 +65,7 @@ impl MetricDescription {
         Self {
             name: match kind {
                 MetricKind::Counter => format!("{family}_total"),
-                MetricKind::Histogram => family.to_owned(),
+                MetricKind::Gauge | MetricKind::Histogram => family.to_owned(),
             },
             kind,
             unit,
@@ -73,11 +76,11 @@ impl MetricDescription {
         }
     }
 
-    /// The series names a scrape shows for this family: `name` for a counter; `_bucket`,
+    /// The series names a scrape shows for this family: `name` for a counter or a gauge; `_bucket`,
     /// `_count` and `_sum` of `name` for a histogram.
     pub fn series(&self) -> Vec<String> {
         match self.kind {
-            MetricKind::Counter => vec![self.name.clone()],
+            MetricKind::Counter | MetricKind::Gauge => vec![self.name.clone()],
             MetricKind::Histogram => ["_bucket", "_count", "_sum"]
                 .iter()
                 .map(|suffix| format!("{}{suffix}", self.name))
@@ -115,6 +118,17 @@ mod tests {
         assert_eq!(c.unit, None);
         assert!(!c.exemplars);
         assert_eq!(c.series(), ["webstore_orders_total"]);
+
+        let g = MetricDescription::new(
+            "webstore_orders_unsettled",
+            MetricKind::Gauge,
+            "g",
+            &[],
+            &[],
+        );
+        assert_eq!(g.name, "webstore_orders_unsettled");
+        assert_eq!(g.series(), ["webstore_orders_unsettled"]);
+        assert!(!g.exemplars);
 
         let amount = MetricDescription::new(
             "webstore_checkout_amount_usd",

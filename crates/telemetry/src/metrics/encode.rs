@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use super::describe::{MetricDescription, MetricKind};
 use super::exemplar::Sample;
-use super::family::{CounterFamily, HistogramFamily};
+use super::family::{CounterFamily, GaugeFamily, HistogramFamily};
 use super::text;
 
 /// `# TYPE` and `# HELP` lines of a family; `kind` is `counter` or `histogram`.
@@ -29,6 +29,16 @@ pub(crate) fn counters(out: &mut String, name: &str, family: &CounterFamily) {
         sample(out, name, "_total", &child.labels);
         out.push(' ');
         text::uint(out, child.metric.get());
+        out.push('\n');
+    }
+}
+
+/// Every child of a gauge family: `name{labels} value`.
+pub(crate) fn gauges(out: &mut String, name: &str, family: &GaugeFamily) {
+    for child in family.children().iter() {
+        sample(out, name, "", &child.labels);
+        out.push(' ');
+        let _ = write!(out, "{}", child.metric.get());
         out.push('\n');
     }
 }

@@ -28,6 +28,21 @@ impl Counter {
     }
 }
 
+/// A value set as a whole (a count of things as of the last refresh): one child of a
+/// [`GaugeFamily`].
+#[derive(Debug, Default)]
+pub struct Gauge(std::sync::atomic::AtomicI64);
+
+impl Gauge {
+    pub fn set(&self, value: i64) {
+        self.0.store(value, Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> i64 {
+        self.0.load(Relaxed)
+    }
+}
+
 /// Owned label values, hashed exactly like the borrowed [`LabelRef`] used for lookups, so that a
 /// lookup of an existing child allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +90,8 @@ pub struct Family<M> {
 
 /// Counters by label values: `family.get(&["hit"]).inc()`.
 pub type CounterFamily = Family<Counter>;
+/// Gauges by label values: `family.get(&["lt_1m"]).set(3)`.
+pub type GaugeFamily = Family<Gauge>;
 /// Histograms by label values: `family.get(&["US", "card"]).observe(v, Exemplar::CurrentSpan)`.
 pub type HistogramFamily = Family<Histogram>;
 

@@ -33,7 +33,7 @@ mod text;
 pub use describe::{MetricDescription, MetricKind};
 pub(crate) use exemplar::mark_current_root;
 pub use exemplar::{Exemplar, SpanIds, EXEMPLAR_ATTRIBUTE};
-pub use family::{Counter, CounterFamily, Family, HistogramFamily};
+pub use family::{Counter, CounterFamily, Family, Gauge, GaugeFamily, HistogramFamily};
 pub use histogram::Histogram;
 pub(crate) use registry::{Registry, OPENMETRICS_CONTENT_TYPE};
 

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use super::describe::{MetricDescription, MetricKind};
 use super::encode;
 use super::exemplar::unix_nanos;
-use super::family::{Counter, CounterFamily, Family, HistogramFamily};
+use super::family::{Counter, CounterFamily, Family, Gauge, GaugeFamily, HistogramFamily};
 use super::histogram::{Bounds, Histogram};
 
 /// The content type Prometheus asks for when it wants exemplars.
@@ -16,6 +16,7 @@ pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
 
 enum Metric {
     Counter(Arc<CounterFamily>),
+    Gauge(Arc<GaugeFamily>),
     Histogram(Arc<HistogramFamily>),
 }
 
@@ -96,6 +97,30 @@ impl Registry {
         family
     }
 
+    /// Registers a gauge family. Same rules as [`Registry::counter`].
+    pub(crate) fn gauge(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &'static [&'static str],
+    ) -> Arc<GaugeFamily> {
+        let mut families = self.write();
+        if let Some(d) = families.iter().find(|d| d.name == name) {
+            if let Metric::Gauge(g) = &d.metric {
+                return Arc::clone(g);
+            }
+            panic!("metric {name} is already registered with another type");
+        }
+        let family = Arc::new(Family::new(labels, Gauge::default));
+        families.push(Descriptor {
+            name: name.to_owned(),
+            header: encode::header(name, help, "gauge"),
+            metric: Metric::Gauge(Arc::clone(&family)),
+            description: MetricDescription::new(name, MetricKind::Gauge, help, labels, &[]),
+        });
+        family
+    }
+
     /// Registers a histogram family with exemplars; see [`Histogram`]. Same rules as
     /// [`Registry::counter`].
     pub(crate) fn histogram(
@@ -169,6 +194,7 @@ impl Registry {
             out.push_str(&d.header);
             match &d.metric {
                 Metric::Counter(family) => encode::counters(&mut out, &d.name, family),
+                Metric::Gauge(family) => encode::gauges(&mut out, &d.name, family),
                 Metric::Histogram(family) => {
                     encode::histograms(&mut out, &d.name, family, not_before)
                 }
@@ -207,7 +233,14 @@ mod tests {
         h.get(&["/a\"b"]).observe(0.05, Exemplar::None);
         let c = r.counter("y_total", "Y", &[]);
         c.get(&[]).inc_by(3);
+        let g = r.gauge("w_things", "W", &["age"]);
+        g.get(&["old"]).set(4);
+        g.get(&["old"]).set(2);
         let text = r.encode();
+        assert!(
+            text.contains("# TYPE w_things gauge\n# HELP w_things W\nw_things{age=\"old\"} 2\n"),
+            "{text}"
+        );
         assert!(
             text.contains("# TYPE x_seconds histogram\n# HELP x_seconds X \"help\"\\nline\n"),
             "{text}"

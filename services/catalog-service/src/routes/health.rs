@@ -1,12 +1,14 @@
 //! `/readyz`, and the OpenAPI entries of the routes `service_kit::app::common` registers.
 
 use actix_web::{web, HttpResponse};
+use service_kit::drain::Drain;
 use service_kit::readiness::Readiness;
 
 use crate::store::Catalog;
 
-/// Ready when the database answers. Redis is reported (`up`, `down`, or `not configured`) but
-/// never makes the service unready: without it requests are served from the database.
+/// Ready when the database answers and the process is not shutting down. Redis is reported
+/// (`up`, `down`, or `not configured`) but never makes the service unready: without it requests
+/// are served from the database.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -14,17 +16,20 @@ use crate::store::Catalog;
     responses(
         (status = 200, description = "Database reachable", content_type = "application/json",
          example = json!({"status": "ready", "components": {"database": "up", "redis": "down"}})),
-        (status = 503, description = "Database unreachable", content_type = "application/json",
+        (status = 503, description = "Database unreachable, or draining after SIGTERM (`\"status\": \"draining\"`)", content_type = "application/json",
          example = json!({"status": "not ready", "components": {"database": "down", "redis": "up"}})),
     )
 )]
-pub async fn readyz(catalog: web::Data<Catalog>) -> HttpResponse {
+pub async fn readyz(catalog: web::Data<Catalog>, drain: web::Data<Drain>) -> HttpResponse {
     // Both checks at once, so a slow one does not add to the other.
     let (database, redis) = tokio::join!(
         service_kit::db::ping(catalog.db()),
         catalog.cache().redis_up()
     );
-    Readiness::new(database).inform("redis", redis).response()
+    Readiness::new(database)
+        .draining(drain.is_draining())
+        .inform("redis", redis)
+        .response()
 }
 
 /// Process is up (says nothing about dependencies).

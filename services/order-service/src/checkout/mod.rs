@@ -18,6 +18,7 @@ pub mod screening;
 use std::future::Future;
 
 use contract::{Cents, ChargeAmount, IdempotencyKey, OrderId};
+use service_kit::drain::Drain;
 use telemetry::{Exemplar, SpanIds};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -63,22 +64,33 @@ struct Written {
 
 /// Runs the money-moving part of a checkout to its end even if the client hangs up (actix drops
 /// a handler's future when its connection closes), so no order is left half-done. The one place
-/// that decides how such work runs: today a task detached on the worker's runtime, in the
-/// request's span.
-pub async fn run_to_completion<F>(work: F) -> Result<F::Output, Interrupted>
+/// that decides how such work runs: as the drain's tracked work, in the request's span, so a
+/// SIGTERM waits for it (within `SHUTDOWN_TIMEOUT`) instead of dropping it mid-charge. Once the
+/// drain has begun, no new checkout starts: nothing is written, and the client retries elsewhere.
+pub async fn run_to_completion<F>(drain: &Drain, work: F) -> Result<F::Output, Interrupted>
 where
-    F: Future + 'static,
-    F::Output: 'static,
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
 {
-    actix_web::rt::spawn(work.instrument(tracing::Span::current()))
+    if drain.is_draining() {
+        return Err(Interrupted::ShuttingDown);
+    }
+    drain
+        .spawn(work.instrument(tracing::Span::current()))
         .await
-        .map_err(Interrupted)
+        .map_err(Interrupted::Failed)
 }
 
-/// The checkout task ended without an answer (it panicked or was cancelled).
+/// The checkout task gave no answer.
 #[derive(Debug, thiserror::Error)]
-#[error("the checkout task did not finish")]
-pub struct Interrupted(#[source] tokio::task::JoinError);
+pub enum Interrupted {
+    /// The process is draining after SIGTERM: the checkout did not start, nothing was written.
+    #[error("the service is shutting down; the checkout did not start")]
+    ShuttingDown,
+    /// It panicked or was cancelled.
+    #[error("the checkout task did not finish")]
+    Failed(#[source] tokio::task::JoinError),
+}
 
 impl Checkout {
     /// A new order id: UUID v7, so ids sort by creation time.
@@ -268,6 +280,7 @@ impl Checkout {
                 total,
                 lines: &lines,
                 trace_id: trace_id.clone(),
+                span_id: SpanIds::current().map(|ids| ids.span_id().to_string()),
             })
             .await?;
         tracing::info!(order.id = %id, order.total_cents = total.get(), "order written, charging");
@@ -314,8 +327,8 @@ impl Checkout {
                 tracing::warn!(order.id = %order.id, error = %detail, "payment failed");
                 Outcome::PaymentFailed
             }
-            ChargeOutcome::Timeout => {
-                tracing::warn!(order.id = %order.id, timeout = ?charge.elapsed, "payment outcome unknown");
+            ChargeOutcome::Unknown { reason } => {
+                tracing::warn!(order.id = %order.id, reason = %reason, elapsed = ?charge.elapsed, "payment outcome unknown; the reconciler will ask the gateway");
                 Outcome::PaymentUnknown
             }
         };

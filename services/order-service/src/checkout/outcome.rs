@@ -18,9 +18,11 @@ pub enum Outcome {
         charge_id: Option<ChargeId>,
         decline_code: Option<DeclineCode>,
     },
-    /// The gateway failed or could not be reached: nothing was charged.
+    /// The gateway answered that it did not charge, or could not be reached at all: nothing was
+    /// charged.
     PaymentFailed,
-    /// The gateway did not answer in time: the charge may or may not have happened.
+    /// No usable answer (a timeout, a connection cut after sending, an unreadable answer, the
+    /// process stopping): the charge may or may not have happened; the reconciler settles it.
     PaymentUnknown,
 }
 

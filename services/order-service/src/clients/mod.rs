@@ -6,4 +6,4 @@ pub mod catalog;
 pub mod payment;
 
 pub use catalog::{CatalogClient, CatalogError};
-pub use payment::{ChargeOutcome, ChargeResult, PaymentClient};
+pub use payment::{ChargeOutcome, ChargeResult, Lookup, PaymentClient, Unknown};

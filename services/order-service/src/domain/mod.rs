@@ -9,6 +9,7 @@ mod api_keys;
 mod checkout;
 mod fingerprint;
 mod order;
+pub mod reconcile;
 pub mod suspicious;
 
 pub use api_keys::{ApiKeys, AuthFailure, CustomerId};
@@ -18,4 +19,5 @@ pub use checkout::{
 };
 pub use fingerprint::fingerprint;
 pub use order::{total, Order, OrderLine, OrderStatus, UnknownStatus};
+pub use reconcile::{GatewayRecord, ReconcilePolicy, UnsettledAge, Verdict};
 pub use suspicious::{Burst, Flag, Rule, SuspiciousRules};

@@ -6,7 +6,7 @@ use contract::{Cents, ChargeId, Country, OrderId, PaymentMethod, ProductId};
 use super::checkout::Quantity;
 
 /// The order statuses of the design's outcome table, plus the moment between writing the order
-/// and hearing from the gateway.
+/// and hearing from the gateway, and the reconciler's last word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderStatus {
     /// Written, gateway not answered yet.
@@ -15,6 +15,9 @@ pub enum OrderStatus {
     Declined,
     PaymentFailed,
     PaymentUnknown,
+    /// The reconciler could not learn the payment's outcome within `RECONCILE_MAX_ATTEMPTS`:
+    /// an operator decides. Final for the machine.
+    NeedsAttention,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,13 +25,27 @@ pub enum OrderStatus {
 pub struct UnknownStatus(pub String);
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 6] = [
         Self::Pending,
         Self::Paid,
         Self::Declined,
         Self::PaymentFailed,
         Self::PaymentUnknown,
+        Self::NeedsAttention,
     ];
+
+    /// What a checkout can end in (the statuses `webstore_orders_total` counts).
+    pub const CHECKOUT_OUTCOMES: [OrderStatus; 4] = [
+        Self::Paid,
+        Self::Declined,
+        Self::PaymentFailed,
+        Self::PaymentUnknown,
+    ];
+
+    /// Whether the payment's outcome is still to be learnt: the reconciler's work.
+    pub fn is_unsettled(self) -> bool {
+        matches!(self, Self::Pending | Self::PaymentUnknown)
+    }
 
     /// Also the `status` label of `webstore_orders_total`.
     pub fn as_str(self) -> &'static str {
@@ -38,6 +55,7 @@ impl OrderStatus {
             Self::Declined => "declined",
             Self::PaymentFailed => "payment_failed",
             Self::PaymentUnknown => "payment_unknown",
+            Self::NeedsAttention => "needs_attention",
         }
     }
 
@@ -86,7 +104,12 @@ pub struct Order {
     pub payment_id: Option<ChargeId>,
     /// The checkout's trace, when it was sampled.
     pub trace_id: Option<String>,
+    /// The checkout span that wrote the order (with `trace_id`, what a reconciliation links to).
+    pub span_id: Option<String>,
     pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// How often the reconciler asked the gateway about this order without a usable answer.
+    pub reconcile_attempts: u32,
 }
 
 #[cfg(test)]

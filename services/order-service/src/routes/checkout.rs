@@ -56,7 +56,7 @@ impl FromRequest for IdempotencyKeyHeader {
         (status = 422, description = "Invalid basket, unknown product, an order total over what one payment can charge (1000000.00 USD), or Idempotency-Key reused with another body", content_type = "application/problem+json"),
         (status = 429, description = "Rate limited (client or global tier); see Retry-After, RateLimit, RateLimit-Policy", content_type = "application/problem+json"),
         (status = 502, description = "Payment provider failed", content_type = "application/problem+json"),
-        (status = 503, description = "Catalog unavailable, or the request took longer than REQUEST_TIMEOUT", content_type = "application/problem+json"),
+        (status = 503, description = "Catalog unavailable, the request took longer than REQUEST_TIMEOUT, or the process is shutting down (nothing was ordered; retry)", content_type = "application/problem+json"),
         (status = 504, description = "Payment outcome unknown; retry with the same Idempotency-Key", content_type = "application/problem+json"),
     )
 )]
@@ -68,7 +68,8 @@ pub async fn checkout(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.parse().map_err(ApiError::InvalidCheckout)?;
     let Customer(customer) = customer;
-    let answer = run_to_completion(async move {
+    let drain = state.drain.clone();
+    let answer = run_to_completion(&drain, async move {
         state
             .checkout
             .submit(&customer, request, key.0.as_ref())

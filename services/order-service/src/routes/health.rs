@@ -3,11 +3,13 @@ use service_kit::readiness::Readiness;
 
 use crate::state::AppState;
 
-/// Ready when the orders database answers; Redis (rate limits) is reported, never decisive. Catalog and gateway are not checked: an outage there
-/// is answered per request (503/502), and pulling every replica out would not help.
+/// Ready when the orders database answers and the process is not draining after SIGTERM; Redis
+/// (rate limits) is reported, never decisive. Catalog and gateway are not checked: an outage
+/// there is answered per request (503/502), and pulling every replica out would not help.
 #[utoipa::path(get, path = "/readyz", responses((status = 200), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     Readiness::new(service_kit::db::ping(state.orders.connection()).await)
+        .draining(state.drain.is_draining())
         .inform("redis", state.rate_limiter.redis_up().await)
         .response()
 }

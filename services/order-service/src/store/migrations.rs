@@ -5,7 +5,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateOrders), Box::new(CreateIdempotencyKeys)]
+        vec![
+            Box::new(CreateOrders),
+            Box::new(CreateIdempotencyKeys),
+            Box::new(AddReconciliation),
+        ]
     }
 }
 
@@ -26,6 +30,9 @@ enum Orders {
     TraceId,
     CreatedAtMs,
     UpdatedAtMs,
+    SpanId,
+    ReconcileAttempts,
+    ReconcileAfterMs,
 }
 
 #[async_trait::async_trait]
@@ -181,5 +188,77 @@ impl MigrationTrait for CreateIdempotencyKeys {
         manager
             .drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned())
             .await
+    }
+}
+
+/// What the reconciler needs: how often it asked the gateway about an order and when it may ask
+/// again, and the checkout span it links its own span to. One column per statement: SQLite
+/// alters one column at a time.
+struct AddReconciliation;
+
+impl MigrationName for AddReconciliation {
+    fn name(&self) -> &str {
+        "m20260101_000001_add_reconciliation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddReconciliation {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            ColumnDef::new(Orders::SpanId)
+                .string_len(16)
+                .null()
+                .to_owned(),
+            ColumnDef::new(Orders::ReconcileAttempts)
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            ColumnDef::new(Orders::ReconcileAfterMs)
+                .big_integer()
+                .null()
+                .to_owned(),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Orders::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .create_index(
+                Index::create()
+                    .if_not_exists()
+                    .name("idx_orders_status")
+                    .table(Orders::Table)
+                    .col(Orders::Status)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(Index::drop().name("idx_orders_status").to_owned())
+            .await?;
+        for column in [
+            Orders::ReconcileAfterMs,
+            Orders::ReconcileAttempts,
+            Orders::SpanId,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Orders::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -30,6 +30,9 @@ mod entity {
         pub trace_id: Option<String>,
         pub created_at_ms: i64,
         pub updated_at_ms: i64,
+        pub span_id: Option<String>,
+        pub reconcile_attempts: i32,
+        pub reconcile_after_ms: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -58,7 +61,9 @@ pub struct NewOrder<'a> {
     pub payment_method: PaymentMethod,
     pub total: Cents,
     pub lines: &'a [OrderLine],
+    /// The checkout's trace and span, when sampled: what a later reconciliation links to.
     pub trace_id: Option<String>,
+    pub span_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +126,9 @@ impl OrderStore {
             trace_id: Set(order.trace_id),
             created_at_ms: Set(now),
             updated_at_ms: Set(now),
+            span_id: Set(order.span_id),
+            reconcile_attempts: Set(0),
+            reconcile_after_ms: Set(None),
         }
         .insert(&self.db)
         .await?;
@@ -199,9 +207,110 @@ impl OrderStore {
             .await?)
     }
 
+    /// Orders the reconciler may look at now: every `payment_unknown` one and each `pending` one
+    /// written before `pending_before_ms`, unless an earlier attempt said to wait until after
+    /// `now_ms`. Oldest first, at most `limit`.
+    pub async fn unsettled_due(
+        &self,
+        now_ms: i64,
+        pending_before_ms: i64,
+        limit: u64,
+    ) -> Result<Vec<Order>, StoreError> {
+        use sea_orm::{Condition, QueryOrder, QuerySelect};
+        let rows = entity::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(entity::Column::Status.eq(OrderStatus::PaymentUnknown.as_str()))
+                    .add(
+                        Condition::all()
+                            .add(entity::Column::Status.eq(OrderStatus::Pending.as_str()))
+                            .add(entity::Column::CreatedAtMs.lt(pending_before_ms)),
+                    ),
+            )
+            .filter(
+                Condition::any()
+                    .add(entity::Column::ReconcileAfterMs.is_null())
+                    .add(entity::Column::ReconcileAfterMs.lte(now_ms)),
+            )
+            .order_by_asc(entity::Column::CreatedAtMs)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        rows.into_iter().map(order_of).collect()
+    }
+
+    /// Settles an order the reconciler found still unsettled. `false` when it no longer is (a
+    /// checkout retry settled it meanwhile): the newer word stands.
+    pub async fn settle_unsettled(
+        &self,
+        id: OrderId,
+        status: OrderStatus,
+        payment_id: Option<&ChargeId>,
+    ) -> Result<bool, StoreError> {
+        use sea_orm::sea_query::Expr;
+        let result = entity::Entity::update_many()
+            .col_expr(entity::Column::Status, Expr::value(status.as_str()))
+            .col_expr(
+                entity::Column::PaymentId,
+                Expr::value(payment_id.map(ToString::to_string)),
+            )
+            .col_expr(entity::Column::UpdatedAtMs, Expr::value(now_ms()))
+            .col_expr(entity::Column::ReconcileAfterMs, Expr::value(None::<i64>))
+            .filter(entity::Column::Id.eq(id.to_string()))
+            .filter(entity::Column::Status.is_in(unsettled()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
+    /// Records an attempt that learnt nothing: the count, and not to ask again before
+    /// `after_ms`. Leaves `updated_at_ms` alone (that is the checkout's last write).
+    pub async fn record_attempt(
+        &self,
+        id: OrderId,
+        attempts: u32,
+        after_ms: i64,
+    ) -> Result<(), StoreError> {
+        use sea_orm::sea_query::Expr;
+        entity::Entity::update_many()
+            .col_expr(
+                entity::Column::ReconcileAttempts,
+                Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+            )
+            .col_expr(entity::Column::ReconcileAfterMs, Expr::value(after_ms))
+            .filter(entity::Column::Id.eq(id.to_string()))
+            .filter(entity::Column::Status.is_in(unsettled()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Unsettled orders (`pending` or `payment_unknown`) written at or after `from_ms` and, if
+    /// given, before `to_ms`.
+    pub async fn count_unsettled_created(
+        &self,
+        from_ms: i64,
+        to_ms: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let mut query = entity::Entity::find()
+            .filter(entity::Column::Status.is_in(unsettled()))
+            .filter(entity::Column::CreatedAtMs.gte(from_ms));
+        if let Some(to) = to_ms {
+            query = query.filter(entity::Column::CreatedAtMs.lt(to));
+        }
+        Ok(query.count(&self.db).await?)
+    }
+
     pub async fn count(&self) -> Result<u64, StoreError> {
         Ok(entity::Entity::find().count(&self.db).await?)
     }
+}
+
+fn unsettled() -> [&'static str; 2] {
+    [
+        OrderStatus::Pending.as_str(),
+        OrderStatus::PaymentUnknown.as_str(),
+    ]
 }
 
 /// A row as a domain [`Order`]: every column parsed, so a row this service could not have
@@ -235,7 +344,10 @@ fn order_of(row: OrderRecord) -> Result<Order, StoreError> {
             row.payment_id.as_deref().map(ChargeId::parse).transpose(),
         )?,
         trace_id: row.trace_id,
+        span_id: row.span_id,
         created_at_ms: row.created_at_ms,
+        updated_at_ms: row.updated_at_ms,
+        reconcile_attempts: u32::try_from(row.reconcile_attempts).unwrap_or(0),
     })
 }
 

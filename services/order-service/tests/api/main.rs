@@ -5,6 +5,7 @@
 
 mod auth;
 mod checkout;
+mod drain;
 mod health;
 mod helpers;
 mod hostile;
@@ -12,9 +13,11 @@ mod http_guards;
 mod idempotency;
 mod metrics;
 mod orders;
+mod payment_outcomes;
 mod postgres;
 mod propagation;
 mod rate_limits;
+mod reconcile;
 mod secrets;
 mod suspicious;
 mod validation;

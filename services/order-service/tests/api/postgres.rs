@@ -4,12 +4,16 @@
 use crate::checkout::{charged_flow, declined_flow, timeout_flow};
 use crate::helpers::*;
 use crate::idempotency::{concurrent_flow, replay_flow, timeout_retry_flow};
+use crate::reconcile::{
+    needs_attention_flow, reconciling, stale_pending_flow, unknown_then_paid_flow,
+};
 
 async fn spawn_on_postgres() -> TestApp {
-    TestApp::builder()
-        .setting("DATABASE_URL", test_support::postgres_database().await)
-        .spawn()
-        .await
+    on_postgres(TestApp::builder()).await.spawn().await
+}
+
+async fn on_postgres(builder: TestAppBuilder) -> TestAppBuilder {
+    builder.setting("DATABASE_URL", test_support::postgres_database().await)
 }
 
 mod needs_postgres {
@@ -74,5 +78,37 @@ mod needs_postgres {
     async fn retry_after_a_payment_timeout_settles_the_same_order() {
         let app = spawn_on_postgres().await;
         timeout_retry_flow(&app).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs: postgres"]
+    async fn reconciled_unknown_payment() {
+        let app = on_postgres(reconciling(TestApp::builder()))
+            .await
+            .spawn()
+            .await;
+        unknown_then_paid_flow(&app).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs: postgres"]
+    async fn reconciled_stale_pending_order() {
+        let app = on_postgres(reconciling(TestApp::builder()))
+            .await
+            .spawn()
+            .await;
+        stale_pending_flow(&app).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs: postgres"]
+    async fn reconciliation_gives_up_into_needs_attention() {
+        let app = on_postgres(reconciling(TestApp::builder()))
+            .await
+            .setting("RECONCILE_INTERVAL", "50ms")
+            .setting("RECONCILE_MAX_ATTEMPTS", "3")
+            .spawn()
+            .await;
+        needs_attention_flow(&app).await;
     }
 }

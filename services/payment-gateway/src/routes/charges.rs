@@ -1,4 +1,4 @@
-//! `POST /v1/charges`, `GET /v1/charges/{id}`.
+//! `POST /v1/charges`, `GET /v1/charges?idempotency_key=`, `GET /v1/charges/{id}`.
 
 use std::future::{ready, Ready};
 
@@ -99,5 +99,41 @@ pub async fn get_charge(
     match gateway.find(&id).await? {
         Some(charge) => Ok(HttpResponse::Ok().json(charge)),
         None => Err(ApiError::ChargeNotFound(id.into_inner())),
+    }
+}
+
+/// `?idempotency_key=`: the key a charge was requested with.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChargeLookup {
+    /// The `Idempotency-Key` the charge was requested with.
+    pub idempotency_key: String,
+}
+
+/// Find the charge made under an `Idempotency-Key`.
+///
+/// How a merchant whose charge request got no usable answer (a timeout, a cut connection)
+/// learns what became of it: the charge as `GET /v1/charges/{id}` shows it, or 404 when none was
+/// made under the key. A request still being processed has made no charge yet.
+#[utoipa::path(
+    get,
+    path = "/v1/charges",
+    tag = "charges",
+    params(ChargeLookup),
+    responses(
+        (status = 200, description = "The charge made under the key (succeeded or declined)", body = ChargeJson),
+        (status = 404, description = "No charge under this key (not-found)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Missing, unknown or invalid query parameters (validation)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn find_charge_by_key(
+    query: web::Query<ChargeLookup>,
+    gateway: web::Data<Gateway>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::parse(&query.idempotency_key).map_err(ApiError::InvalidLookupKey)?;
+    match gateway.find_by_key(&key).await? {
+        Some(charge) => Ok(HttpResponse::Ok().json(charge)),
+        None => Err(ApiError::NoChargeForKey),
     }
 }

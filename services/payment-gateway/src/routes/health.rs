@@ -1,22 +1,26 @@
 //! `/readyz`, plus OpenAPI entries for the routes `service_kit::app::common` serves.
 
 use actix_web::{web, HttpResponse};
+use service_kit::drain::Drain;
 use service_kit::readiness::Readiness;
 
 use crate::gateway::Gateway;
 
-/// Ready when the database answers (503 otherwise). The gateway has no other dependency.
+/// Ready when the database answers and the process is not draining after SIGTERM (503
+/// otherwise). The gateway has no other dependency.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "operations",
     responses(
         (status = 200, description = "Ready: `{\"status\":\"ready\",\"components\":{\"database\":\"up\"}}`"),
-        (status = 503, description = "The database is unreachable"),
+        (status = 503, description = "The database is unreachable, or the process is draining after SIGTERM"),
     )
 )]
-pub async fn readyz(gateway: web::Data<Gateway>) -> HttpResponse {
-    Readiness::new(service_kit::db::ping(gateway.store().db()).await).response()
+pub async fn readyz(gateway: web::Data<Gateway>, drain: web::Data<Drain>) -> HttpResponse {
+    Readiness::new(service_kit::db::ping(gateway.store().db()).await)
+        .draining(drain.is_draining())
+        .response()
 }
 
 /// Documentation only: served by `service_kit::app::common`.

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `/v1/*` | behind [`merchant::require_merchant_key`] when `GATEWAY_API_KEY` is set |
 //! | `POST /v1/charges` | [`charges::create_charge`] |
+//! | `GET /v1/charges?idempotency_key=` | [`charges::find_charge_by_key`] |
 //! | `GET /v1/charges/{id}` | [`charges::get_charge`] |
 //! | `GET /admin/faults`, `PUT /admin/faults` | [`admin`] — only when `ADMIN_TOKEN` is set |
 //! | `GET /readyz` | [`health::readyz`] |
@@ -41,7 +42,8 @@ pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
                 .service(
                     web::resource("/charges")
                         .route(web::post().to(charges::create_charge))
-                        .default_service(other_methods("POST")),
+                        .route(web::get().to(charges::find_charge_by_key))
+                        .default_service(other_methods("GET, HEAD, POST")),
                 )
                 .service(
                     web::resource("/charges/{id}")
@@ -69,6 +71,7 @@ pub fn configure(admin: bool) -> impl FnOnce(&mut web::ServiceConfig) {
     ),
     paths(
         charges::create_charge,
+        charges::find_charge_by_key,
         charges::get_charge,
         admin::get_faults,
         admin::put_faults,

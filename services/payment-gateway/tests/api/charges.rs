@@ -14,6 +14,7 @@ on_every_database!(
     a_gateway_error_answers_503_and_stores_nothing,
     a_timed_out_charge_is_stored_and_a_retry_gets_it_at_once,
     an_unknown_charge_is_a_404_problem,
+    a_charge_is_found_by_its_idempotency_key,
 );
 
 async fn a_charge_succeeds_and_can_be_read_back(app: TestApp) {
@@ -139,4 +140,26 @@ async fn an_unknown_charge_is_a_404_problem(app: TestApp) {
     let (status, headers, _, body) =
         read(app.get_charge("ch_00000000000000000000000000000000").await).await;
     assert_problem(status, &headers, &body, 404, "not-found");
+}
+
+async fn a_charge_is_found_by_its_idempotency_key(app: TestApp) {
+    let key = new_key();
+    let lookup = format!("/v1/charges?idempotency_key={key}");
+    let (status, headers, _, body) = read(app.get(&lookup).await).await;
+    assert_problem(status, &headers, &body, 404, "not-found");
+
+    let (status, _, _, created) =
+        read(app.post_charge(Some(&key), &charge_body("ord_k")).await).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, _, _, found) = read(app.get(&lookup).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        found, created,
+        "the same charge body as GET /v1/charges/{{id}}"
+    );
+
+    let (status, headers, _, body) = read(app.get("/v1/charges").await).await;
+    assert_problem(status, &headers, &body, 422, "validation");
+    let (status, headers, _, body) = read(app.get("/v1/charges?idempotency_key=").await).await;
+    assert_problem(status, &headers, &body, 422, "validation");
 }

@@ -152,7 +152,7 @@ async fn admin_token_guessing_is_throttled() {
 async fn head_and_options_answer_like_the_other_services() {
     let app = TestApp::builder().spawn().await;
     for (path, allow) in [
-        ("/v1/charges", "POST, OPTIONS"),
+        ("/v1/charges", "GET, HEAD, POST, OPTIONS"),
         ("/v1/charges/ch_1", "GET, HEAD, OPTIONS"),
         ("/admin/faults", "GET, HEAD, PUT, OPTIONS"),
         ("/healthz", "GET, HEAD, OPTIONS"),

@@ -124,6 +124,7 @@ fn route_table(admin: bool) -> Vec<(String, String)> {
         ("GET", "/metrics"),
         ("GET", "/openapi.json"),
         ("GET", "/readyz"),
+        ("GET", "/v1/charges"),
         ("GET", "/v1/charges/{id}"),
         ("POST", "/v1/charges"),
     ]
@@ -226,7 +227,7 @@ async fn an_unserved_method_is_a_405_problem_with_allow() {
         .expect("DELETE");
     let (status, headers, _, body) = read(response).await;
     crate::helpers::assert_problem(status, &headers, &body, 405, "method-not-allowed");
-    assert_eq!(header(&headers, "allow"), Some("POST, OPTIONS"));
+    assert_eq!(header(&headers, "allow"), Some("GET, HEAD, POST, OPTIONS"));
 }
 
 /// Counters whose label values are known exist at 0 on a fresh gateway, so that `increase()`

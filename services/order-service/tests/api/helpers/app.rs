@@ -8,6 +8,7 @@ use order_service::domain::ApiKeys;
 use order_service::startup::Application;
 use order_service::store::OrderStore;
 use serde_json::{json, Value};
+use service_kit::drain::Drain;
 use test_support::{TestClient, TestTrace, Variables};
 use tracing::Instrument;
 use wiremock::MockServer;
@@ -32,6 +33,10 @@ pub struct TestApp {
     pub api_keys: ApiKeys,
     pub catalog: MockServer,
     pub gateway: MockServer,
+    /// The application's shutdown: `drain.begin()` is what SIGTERM does in `main`.
+    pub drain: Drain,
+    /// The server task: ends when the drain has finished.
+    pub running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 /// How a test configures its application: the variables a deployment sets.
@@ -141,7 +146,8 @@ impl TestAppBuilder {
         let port = app.port();
         let address = app.base_url();
         let store = app.store.clone();
-        tokio::spawn(app.run_until_stopped());
+        let drain = app.drain().clone();
+        let running = tokio::spawn(app.run_until_stopped());
         Ok(TestApp {
             address,
             port,
@@ -150,6 +156,8 @@ impl TestAppBuilder {
             api_keys,
             catalog,
             gateway,
+            drain,
+            running,
         })
     }
 }
