@@ -6,7 +6,7 @@
 //!   each version is pinned once (the one-OpenTelemetry-version rule depends on it).
 //! - The two structure checks of [`crate::checks`]: no import cycle between files, no unused
 //!   dependency (also steps of `cargo xtask test`).
-//! - The `needs_*` convention of tests that need an external dependency (docs/04_TESTING.md):
+//! - The `needs_*` convention of tests that need an external dependency (docs/TESTING.md):
 //!   every such test sits in `needs_<key>` modules with the matching `#[ignore = "needs: …"]`,
 //!   with keys `cargo xtask test` knows how to probe, and no test is ignored for another reason
 //!   (`cargo xtask test` runs every ignored test whose dependency is there).
@@ -117,7 +117,7 @@ fn tests_that_need_a_dependency_are_marked_for_it() {
     assert!(
         problems.is_empty(),
         "tests that need PostgreSQL, Redis or a tool sit in `needs_<key>` modules and carry \
-         #[ignore = \"needs: <key>, …\"] with the same keys (docs/04_TESTING.md):\n{}",
+         #[ignore = \"needs: <key>, …\"] with the same keys (docs/TESTING.md):\n{}",
         problems.join("\n")
     );
     assert!(marked > 0, "the scan found the marked tests");

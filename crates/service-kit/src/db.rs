@@ -93,6 +93,30 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbError> {
     Ok(db)
 }
 
+/// Whether `e` says the database could not be reached or dropped the connection (refused,
+/// reset, terminated by `pg_terminate_backend`, the pool timing out waiting for a connection)
+/// rather than refusing a statement. Such a request may succeed once the database is back: the
+/// pool opens new connections by itself, so callers answer 503 with `Retry-After`.
+pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // SQLSTATE class 08 (connection exception) and 57P01-57P03 (the server shutting
+                // down or terminating this backend).
+                Sqlx::Database(db) => db.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Is the database answering? (`SELECT 1`, bounded.)
 pub async fn ping(db: &DatabaseConnection) -> bool {
     matches!(
@@ -131,6 +155,27 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn only_connection_failures_count_as_unavailable() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let sqlx = |e| RuntimeErr::SqlxError(std::sync::Arc::new(e));
+        assert!(is_unavailable(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout
+        )));
+        assert!(is_unavailable(&DbErr::Query(sqlx(
+            sea_orm::sqlx::Error::Io(io)
+        ))));
+        assert!(is_unavailable(&DbErr::Exec(sqlx(
+            sea_orm::sqlx::Error::PoolTimedOut
+        ))));
+        assert!(!is_unavailable(&DbErr::Exec(sqlx(
+            sea_orm::sqlx::Error::RowNotFound
+        ))));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
+        assert!(!is_unavailable(&DbErr::Custom("x".into())));
     }
 
     #[tokio::test]

@@ -188,7 +188,7 @@ impl Collected {
                 "\n── exemplar {} of {}: {} in {}{} at {}",
                 n + 1,
                 self.opened.len(),
-                seconds(e.value),
+                in_unit(e.value, e.series.get("__name__").map_or("", String::as_str)),
                 e.series.get("__name__").map(String::as_str).unwrap_or(""),
                 e.series_selector(),
                 time_of(e.timestamp),
@@ -356,10 +356,43 @@ fn api_path(api: Api) -> &'static str {
     }
 }
 
+/// An exemplar's value in its metric's unit, the last word of the name (`…_seconds_bucket`,
+/// `…_usd_bucket`): a checkout amount is not a duration.
+fn in_unit(value: f64, series_name: &str) -> String {
+    let metric = series_name.strip_suffix("_bucket").unwrap_or(series_name);
+    match metric.rsplit('_').next() {
+        Some("seconds") => seconds(value),
+        Some("usd") => format!("{value:.2} USD"),
+        _ => format!("{value}"),
+    }
+}
+
 fn seconds(value: f64) -> String {
     if value >= 1.0 {
         format!("{value:.2} s")
     } else {
         format!("{:.1} ms", value * 1e3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_unit;
+
+    #[test]
+    fn values_are_shown_in_the_metrics_unit() {
+        assert_eq!(
+            in_unit(7.153, "webstore_payment_duration_seconds_bucket"),
+            "7.15 s"
+        );
+        assert_eq!(
+            in_unit(0.25, "http_server_request_duration_seconds"),
+            "250.0 ms"
+        );
+        assert_eq!(
+            in_unit(3728.13, "webstore_checkout_amount_usd_bucket"),
+            "3728.13 USD"
+        );
+        assert_eq!(in_unit(42.0, "queue_depth_bucket"), "42");
     }
 }

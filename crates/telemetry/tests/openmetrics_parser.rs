@@ -3,7 +3,7 @@
 //! exemplars included, means the text is OpenMetrics and not only what this crate expects.
 //!
 //! Needs python3 with `prometheus_client`: `needs_prometheus_client` (see the workspace's
-//! docs/04_TESTING.md), skipped by `cargo xtask test` where it is missing. Its own test binary,
+//! docs/TESTING.md), skipped by `cargo xtask test` where it is missing. Its own test binary,
 //! because the process's one telemetry initialisation is this test's.
 
 use std::io::Write;

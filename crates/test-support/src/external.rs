@@ -251,6 +251,6 @@ fn assert_marked(dependency: Dependency) {
     assert!(
         name.contains(&format!("needs_{key}::")),
         "test `{name}` needs {key} but is not marked: move it into a `needs_{key}` module and \
-         give it #[ignore = \"needs: {key}\"] (docs/04_TESTING.md)"
+         give it #[ignore = \"needs: {key}\"] (docs/TESTING.md)"
     );
 }

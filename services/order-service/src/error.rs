@@ -65,7 +65,7 @@ impl ApiError {
                 .detail(format!("Idempotency-Key {why}; send one header of 1-255 visible ASCII characters, unique per checkout")),
             Self::Checkout(e) => checkout_problem(e),
             Self::OrderNotFound => Problem::not_found("no such order"),
-            Self::Store(e) => Problem::internal(e),
+            Self::Store(e) => store_problem(e),
             Self::Interrupted(Interrupted::ShuttingDown) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting-down",
@@ -150,7 +150,28 @@ fn checkout_problem(e: &CheckoutError) -> Problem {
         )
         .detail("retry after the first request has finished; it will then answer with the same response")
         .header("Retry-After", "1"),
-        CheckoutError::Store(e) => Problem::internal(e),
+        CheckoutError::Store(e) => store_problem(e),
+    }
+}
+
+/// A database that cannot be reached is a 503 the client may retry (with the same
+/// `Idempotency-Key`, a checkout resumes the same order); anything else the store says is a
+/// 500. `/readyz` says 503 meanwhile, and the pool reconnects by itself once it is back.
+fn store_problem(e: &StoreError) -> Problem {
+    if e.is_unavailable() {
+        tracing::warn!(
+            error = e as &dyn std::error::Error,
+            "the order database is unavailable"
+        );
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database-unavailable",
+            "The order database is unavailable",
+        )
+        .detail("retry shortly; a checkout retried with the same Idempotency-Key resumes the same order, so it is charged at most once")
+        .header("Retry-After", "2")
+    } else {
+        Problem::internal(e)
     }
 }
 

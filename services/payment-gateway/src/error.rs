@@ -135,6 +135,16 @@ impl ApiError {
                 "A header was sent more than once",
             )
             .detail(self.to_string()),
+            // Nothing was stored: the caller may retry once the database is back.
+            Self::Database(e) if service_kit::db::is_unavailable(e) => {
+                tracing::warn!(error = e as &dyn std::error::Error, "the charges database is unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "The gateway's database is unavailable; nothing was charged",
+                )
+                .header("Retry-After", "2")
+            }
             Self::Database(e) => Problem::internal(e),
             Self::Unexpected(e) => Problem::internal(e.as_ref()),
         }

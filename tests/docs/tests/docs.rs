@@ -61,7 +61,7 @@ fn runnable_blocks_run_against_the_native_stack() {
 }
 
 /// The blocks that use Prometheus's tools (`promtool`) or its port: run where they are
-/// installed, reported skipped by the runner elsewhere (docs/04_TESTING.md).
+/// installed, reported skipped by the runner elsewhere (docs/TESTING.md).
 mod needs_prometheus {
     mod needs_promtool {
         #[test]

@@ -10,7 +10,7 @@
 //! - [`rules`]: the recording and alerting rules of `infra/prometheus/rules`.
 //! - [`dashboards`]: every PromQL query of every dashboard.
 //! - [`live`]: the **test-only transforms** that let a Prometheus on a machine without Docker
-//!   load `infra/prometheus` as it is (documented in docs/05_OBSERVABILITY_STACK.md).
+//!   load `infra/prometheus` as it is (documented in docs/06_DASHBOARDS_AND_ALERTS.md).
 //! - [`metric_names`]: names in an exposition, the pinned upstream lists, the pending list.
 //! - [`services`]: what the services' `--help` lists; which optional tools are installed.
 

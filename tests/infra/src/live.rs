@@ -1,5 +1,5 @@
 //! The test-only transform that lets a Prometheus on a machine without Docker load
-//! `infra/prometheus` as it is (documented in docs/05_OBSERVABILITY_STACK.md).
+//! `infra/prometheus` as it is (documented in docs/06_DASHBOARDS_AND_ALERTS.md).
 //!
 //! [`live_prometheus_config`] takes `infra/prometheus/prometheus.yml` and changes only:
 //! * `global`: scrape and evaluation interval 1 s (scrape timeout 1 s), so a test sees data in

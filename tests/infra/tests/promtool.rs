@@ -109,8 +109,8 @@ fn every_alert_has_a_firing_and_a_not_firing_case() {
 
 #[test]
 fn every_alert_is_documented_with_its_threshold() {
-    let doc = std::fs::read_to_string(workspace_root().join("docs/05_OBSERVABILITY_STACK.md"))
-        .expect("docs/05_OBSERVABILITY_STACK.md");
+    let doc = std::fs::read_to_string(workspace_root().join("docs/06_DASHBOARDS_AND_ALERTS.md"))
+        .expect("docs/06_DASHBOARDS_AND_ALERTS.md");
     let rules = load_rules().unwrap();
     let missing: Vec<&str> = rules
         .iter()

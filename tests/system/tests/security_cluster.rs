@@ -9,7 +9,8 @@
 //! - rate limits shared through Redis: a burst over the client limit is refused with the
 //!   draft-10 headers while another client is unaffected; the global tier trips under a flood;
 //! - a Redis started for the test and stopped mid-test → checkout keeps answering and the
-//!   limits fall back to each process, as `docs/06_SECURITY.md` documents;
+//!   limits fall back to each process, as `docs/07_SECURITY.md` documents; started again on
+//!   the same port → both processes return to it by themselves and share the limits again;
 //! - afterwards no API key or admin token appears in any process's log or any exported span,
 //!   and nothing panicked.
 //!
@@ -450,6 +451,33 @@ fn passed(answers: &[Answer]) -> usize {
     answers.iter().filter(|a| a.status == 404).count()
 }
 
+/// A `redis-server` of the test's own on `port`, accepting connections.
+fn start_redis(dir: &std::path::Path, port: u16) -> Process {
+    let redis = launch("redis", "redis-server", dir)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .start()
+        .expect("start redis-server");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "redis-server did not start:\n{}",
+            redis.log_tail(20)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    redis
+}
+
 fn assert_refusal(answer: &Answer, tier: &str, quota: u32) {
     assert_eq!(answer.status, 429);
     assert_eq!(answer.problem_type(), "rate-limited");
@@ -713,28 +741,7 @@ mod needs_postgres {
             test_support::require(test_support::Dependency::RedisServer);
             let port = free_port().expect("a free port");
             let dir = Scratch::new(&format!("redis-{port}")).expect("scratch directory");
-            let redis = launch("redis", "redis-server", dir.path())
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .start()
-                .expect("start redis-server");
-            let started = std::time::Instant::now();
-            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    started.elapsed() < Duration::from_secs(10),
-                    "redis-server did not start:\n{}",
-                    redis.log_tail(20)
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            let redis = start_redis(dir.path(), port);
             let url = format!("redis://127.0.0.1:{port}");
             let mut cluster = Cluster::start("outage", &database, &url, ("10", "1000"))
                 .await
@@ -819,6 +826,57 @@ mod needs_postgres {
                     .log_text()
                     .contains("Redis unavailable"),
                 "the outage is logged"
+            );
+
+            // Redis back on the same port: both processes return to it without a restart.
+            let redis = start_redis(dir.path(), port);
+            cluster.processes.push(redis);
+            let order_0 = cluster.orders[0].clone();
+            let fallback_0 = || async {
+                metric_sum(
+                    &cluster.metrics(&order_0).await,
+                    "webstore_rate_limit_fallback_total{tier=\"client\"}",
+                )
+            };
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let before = fallback_0().await;
+                cluster.get_order(0, 8, NO_ORDER).await;
+                if fallback_0().await == before {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "order-service-0 still decides without Redis 30 s after it came back"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let before = metric_sum(
+                    &cluster.metrics(&cluster.orders[1]).await,
+                    "webstore_rate_limit_fallback_total{tier=\"client\"}",
+                );
+                cluster.get_order(1, 8, NO_ORDER).await;
+                let after = metric_sum(
+                    &cluster.metrics(&cluster.orders[1]).await,
+                    "webstore_rate_limit_fallback_total{tier=\"client\"}",
+                );
+                if after == before {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "order-service-1 still decides without Redis 30 s after it came back"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            // Shared again: one quota over both processes, not one each.
+            let (shared, took) = burst(&cluster, 30, &[9]).await;
+            let ok = passed(&shared);
+            assert!(
+                ok >= 10 && ok <= most(10, took).min(19),
+                "{ok} passed in {took:?} after Redis came back; shared through Redis again"
             );
             cluster.assert_no_secrets_and_no_panics().await;
         }

@@ -1,6 +1,6 @@
 //! What some tests need that cargo does not provide, probed once before any test runs.
 //!
-//! The convention (docs/04_TESTING.md, `crates/test-support`): a test that needs one of the
+//! The convention (docs/TESTING.md, `crates/test-support`): a test that needs one of the
 //! [`DEPENDENCIES`] lives in a module named after it (`needs_postgres::…`; a test that needs two
 //! is nested in both) and carries `#[ignore = "needs: postgres"]`. So a plain `cargo test` or
 //! `cargo nextest run` reports it as ignored, never as passed; `cargo xtask test` runs the

@@ -129,7 +129,7 @@ fn incident_loop(tempo: Option<&str>) -> String {
     let trace_url = tempo
         .map(|url| format!(" --trace-url {url}"))
         .unwrap_or_default();
-    let mut out = String::from("\nThe incident loop (docs/INCIDENT_WALKTHROUGH.md):\n");
+    let mut out = String::from("\nThe incident loop (docs/08_INCIDENTS.md):\n");
     for (command, what) in [
         (
             "cargo xtask traffic".to_owned(),

@@ -20,7 +20,7 @@ pub fn configuration(programs: &[Program]) -> String {
          variable; a flag given on the command line wins over the variable. A bad value stops \
          the program at start-up with a message naming the setting. No default means the \
          program decides at run time, as the meaning says. What the settings are for, and \
-         how they fit together: [03_CONFIGURATION.md](../03_CONFIGURATION.md).\n\n",
+         how they fit together: [CONFIGURATION.md](../CONFIGURATION.md).\n\n",
     );
     let _ = writeln!(out, "{} programs, {settings} settings.\n", programs.len());
     for (kind, title) in [(Kind::Service, "Services"), (Kind::Tool, "Tools")] {

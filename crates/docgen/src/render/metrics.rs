@@ -34,7 +34,7 @@ pub fn metrics(services: &[ServiceMetrics]) -> String {
          Names are as a query uses them: a counter's samples end in `_total`; a histogram's \
          series are `<name>_bucket` (with `le`), `<name>_count` and `<name>_sum`. Every \
          histogram bucket can carry an exemplar (`trace_id`, `span_id` of a sampled span); \
-         counters carry none. Why and how: [02_EXEMPLARS.md](../02_EXEMPLARS.md).\n\n",
+         counters carry none. Why and how: [05_EXEMPLARS.md](../05_EXEMPLARS.md).\n\n",
     );
     let _ = writeln!(out, "{} metrics.\n", by_name.len());
     out.push_str(

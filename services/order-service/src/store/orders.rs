@@ -81,6 +81,14 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// The database could not be reached or dropped the connection: a retry may succeed once
+    /// it is back (503 with `Retry-After`, not 500).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Db(e) if service_kit::db::is_unavailable(e))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct OrderStore {
     db: DatabaseConnection,

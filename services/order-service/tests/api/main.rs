@@ -13,6 +13,7 @@ mod http_guards;
 mod idempotency;
 mod metrics;
 mod orders;
+mod outages;
 mod payment_outcomes;
 mod postgres;
 mod propagation;

@@ -96,7 +96,7 @@ pub fn check(facts: &Facts, pages: &[Page]) -> Vec<Finding> {
                 }
             }
             for m in VARIABLE.find_iter(text) {
-                // Part of a file name (`docs/INCIDENT_WALKTHROUGH.md`): the path check owns it.
+                // Part of a file name (`docs/SOME_PAGE.md`): the path check owns it.
                 let in_path = text[..m.start()].ends_with('/') || text[m.end()..].starts_with('.');
                 if in_path {
                     continue;

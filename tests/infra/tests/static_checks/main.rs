@@ -4,7 +4,7 @@
 //! agrees with the services' `--help` and the design (ports 8080/8081/8082).
 //!
 //! Containers cannot run on a machine without a Docker engine; these checks are how
-//! `infra/compose.yaml` and `infra/k8s` are verified there (docs/05_OBSERVABILITY_STACK.md).
+//! `infra/compose.yaml` and `infra/k8s` are verified there (docs/06_DASHBOARDS_AND_ALERTS.md).
 //! One test binary, a module per subject.
 
 mod collector;

@@ -56,7 +56,7 @@ fn tempo_keeps_traces_longer_than_exemplars_stay_visible() {
     );
 
     // The documentation states both numbers.
-    let doc = std::fs::read_to_string(root().join("docs/05_OBSERVABILITY_STACK.md")).unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/06_DASHBOARDS_AND_ALERTS.md")).unwrap();
     let block = yget(&tempo, &["compactor", "compaction", "block_retention"])
         .and_then(Yaml::as_str)
         .unwrap();
@@ -68,7 +68,7 @@ fn tempo_keeps_traces_longer_than_exemplars_stay_visible() {
     .unwrap();
     assert!(
         doc.contains(block),
-        "docs/05 states Tempo's retention ({block})"
+        "docs/06 states Tempo's retention ({block})"
     );
     let grouped = max
         .to_string()
@@ -80,6 +80,6 @@ fn tempo_keeps_traces_longer_than_exemplars_stay_visible() {
         .join(",");
     assert!(
         doc.contains(&max.to_string()) || doc.contains(&grouped),
-        "docs/05 states the exemplar buffer size ({max})"
+        "docs/06 states the exemplar buffer size ({max})"
     );
 }

@@ -188,7 +188,7 @@ async fn errors_name_json_shapes_not_rust_types() {
 
 /// The HTTP parser answers a request it cannot parse before any of our code runs: 400 for a
 /// malformed head, 431 for one over actix's limit, with an empty body, which actix offers no
-/// hook to replace (docs/06_SECURITY.md, "Known limits").
+/// hook to replace (docs/07_SECURITY.md, "Known limits").
 #[tokio::test]
 async fn parser_errors_are_answered_by_actix_with_an_empty_body() {
     let app = spawn_app().await;
