@@ -6,7 +6,7 @@
 //! arguments, environment, log file), starts it, waits for its readiness endpoint with
 //! [`Process::wait_ready`], and stops it with [`Process::stop`] (SIGTERM, a bounded wait, then
 //! SIGKILL), which also happens when a [`Process`] is dropped. What goes into a service's
-//! environment beyond its identity and its neighbours ([`services::wiring`]) is the caller's
+//! environment beyond its identity and its neighbours ([`services`]) is the caller's
 //! policy: `up` lets the developer's environment win, the bench pins cores, tests use scratch
 //! databases.
 //!

@@ -62,6 +62,15 @@ pub struct ServerArgs {
     #[arg(long, env = "HTTP_WORKERS", value_name = "HTTP_WORKERS")]
     pub http_workers: Option<usize>,
 
+    /// How long a request body may take to arrive once the request head is in; past it the
+    /// answer is 408 and the connection is closed (a slow upload cannot hold a request open).
+    #[arg(
+        long,
+        env = "REQUEST_BODY_TIMEOUT",
+        value_name = "REQUEST_BODY_TIMEOUT",
+        default_value = "10s"
+    )]
+    pub request_body_timeout: String,
     /// On SIGTERM or Ctrl-C: how long in-flight requests and tracked work (a checkout moving
     /// money) get to finish before the process flushes its spans and exits 0. `/readyz`
     /// answers 503 meanwhile.
@@ -78,6 +87,21 @@ impl ServerArgs {
     pub fn bind_addr_or(&self, default_port: u16) -> SocketAddr {
         self.bind_addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)))
+    }
+
+    /// `REQUEST_BODY_TIMEOUT`, longer than zero.
+    pub fn body_timeout(&self) -> Result<crate::edge::BodyTimeout, InvalidSetting> {
+        let d = parse_duration("REQUEST_BODY_TIMEOUT", &self.request_body_timeout)?;
+        if d.is_zero() {
+            return Err(InvalidSetting::new(
+                "REQUEST_BODY_TIMEOUT",
+                format!(
+                    "must be longer than zero, got {:?}",
+                    self.request_body_timeout
+                ),
+            ));
+        }
+        Ok(crate::edge::BodyTimeout(d))
     }
 
     /// `SHUTDOWN_TIMEOUT`, longer than zero.

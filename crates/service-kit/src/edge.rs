@@ -1,7 +1,12 @@
 //! How the three services treat a request before any route sees it, the same everywhere:
 //! `HEAD` is `GET` without the body, `OPTIONS` and other methods on a known path say what the
-//! path allows, and a body the services cannot read as sent is refused (415) instead of being
-//! read as something else.
+//! path allows, a body the services cannot read as sent is refused (415) instead of being read
+//! as something else, and a body that does not arrive in time is a 408.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -10,21 +15,34 @@ use actix_web::http::header::{
 };
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use crate::problem::Problem;
 
-/// Routes a `HEAD` request as the `GET` of the same path. The server still knows it was
-/// `HEAD` (actix decided that when it parsed the request) and sends the headers without the
-/// body; the telemetry middleware, outside this one, records `HEAD`.
-pub async fn head_as_get(
+/// The edge, as one middleware every service wraps its `App` in (innermost, so the telemetry
+/// around it sees the request as sent):
+///
+/// * a body the service would misread ([`unreadable_body`]) → 415;
+/// * `HEAD` is routed as the `GET` of the same path — the server still knows it was `HEAD`
+///   (actix decided that when it parsed the request) and sends the headers without the body;
+/// * a body gets [`BodyTimeout`] to arrive ([`Deadline`]).
+pub async fn request_edge(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if let Some(problem) = unreadable_body(&req) {
+        let response = problem.error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    next.call(req).await
+    if has_body(&req) {
+        bound_body(&mut req);
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// The default service of a resource serving `allow` (e.g. `"GET, HEAD"`): `OPTIONS` → 204
@@ -56,36 +74,25 @@ pub fn method_not_allowed(method: &Method, path: &str, allow: &'static str) -> P
     .header("Allow", options_allow(allow))
 }
 
-/// Refuses a request body the services would misread: a `Content-Encoding` other than
-/// `identity` (none of them decompresses, so a gzip body would be parsed as bytes of JSON) or
-/// a `charset` other than UTF-8 (JSON here is read as UTF-8 only, RFC 8259 §8.1). Both → 415
-/// problem+json; the encoding refusal carries `Accept-Encoding: identity` (RFC 9110 §15.5.16).
-pub async fn readable_bodies(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    match unreadable_body(&req) {
-        None => next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Some(problem) => {
-            let response = problem.error_response();
-            Ok(req.into_response(response).map_into_right_body())
-        }
-    }
-}
-
-fn unreadable_body(req: &ServiceRequest) -> Option<Problem> {
+/// Whether the request announces a body (a length above zero, or chunks).
+fn has_body(req: &ServiceRequest) -> bool {
     let headers = req.headers();
-    let has_body = headers.contains_key(TRANSFER_ENCODING)
+    headers.contains_key(TRANSFER_ENCODING)
         || headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() != "0");
-    if !has_body {
+            .is_some_and(|v| v.trim() != "0")
+}
+
+/// A request body the services would misread: a `Content-Encoding` other than `identity` (none
+/// of them decompresses, so a gzip body would be parsed as bytes of JSON) or a `charset` other
+/// than UTF-8 (JSON here is read as UTF-8 only, RFC 8259 §8.1). Both are 415 problem+json; the
+/// encoding refusal carries `Accept-Encoding: identity` (RFC 9110 §15.5.16).
+fn unreadable_body(req: &ServiceRequest) -> Option<Problem> {
+    if !has_body(req) {
         return None;
     }
+    let headers = req.headers();
     let unsupported = || {
         Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -118,6 +125,61 @@ fn unreadable_body(req: &ServiceRequest) -> Option<Problem> {
         }
     }
     None
+}
+
+/// How long a request body may take to arrive once the head is in (`REQUEST_BODY_TIMEOUT`),
+/// as app data; [`DEFAULT_BODY_TIMEOUT`] when a service sets none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTimeout(pub Duration);
+
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Bounds the time the request's body may take: past [`BodyTimeout`] it reads as an I/O error
+/// of kind `TimedOut`, which the JSON error handler answers 408 `body-timeout` (closing the
+/// connection). Without it, a client trickling a body held the request for the whole request
+/// timeout and got a 503, as if the service had failed.
+fn bound_body(req: &mut ServiceRequest) {
+    let limit = req
+        .app_data::<BodyTimeout>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |t| t.0);
+    let bounded = Deadline {
+        inner: req.take_payload(),
+        sleep: Box::pin(tokio::time::sleep(limit)),
+        limit,
+        expired: false,
+    };
+    req.set_payload(actix_web::dev::Payload::Stream {
+        payload: Box::pin(bounded),
+    });
+}
+
+/// A request body that fails once its deadline has passed.
+struct Deadline {
+    inner: actix_web::dev::Payload,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+    expired: bool,
+}
+
+impl futures_util::Stream for Deadline {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.expired {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            self.expired = true;
+            let message = format!("the body did not arrive within {:?}", self.limit);
+            return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, message),
+            ))));
+        }
+        Poll::Pending
+    }
 }
 
 /// The `charset` parameter of a media type, unquoted.

@@ -12,11 +12,16 @@
 /// (which turns the derived code into an inherent `deserialize` function), accepting a JSON
 /// object only. `$expecting` completes "expected …" in the error for any other shape.
 ///
-/// ```ignore
-/// #[derive(serde::Deserialize)]
+/// ```
+/// #[derive(Debug, serde::Deserialize)]
 /// #[serde(remote = "Self", deny_unknown_fields)]
 /// pub struct LineBody { pub product_id: String, pub quantity: i64 }
 /// service_kit::deserialize_object_only!(LineBody, "a line object {product_id, quantity}");
+///
+/// let line: LineBody = serde_json::from_str(r#"{"product_id":"p-1","quantity":2}"#).unwrap();
+/// assert_eq!((line.product_id.as_str(), line.quantity), ("p-1", 2));
+/// let array = serde_json::from_str::<LineBody>(r#"["p-1",2]"#).unwrap_err();
+/// assert!(array.to_string().contains("a line object"), "{array}");
 /// ```
 #[macro_export]
 macro_rules! deserialize_object_only {

@@ -205,6 +205,13 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             )
             .detail(err.to_string())
         }
+        JsonPayloadError::Payload(e) if is_body_timeout(e) => Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "The request body did not arrive in time",
+        )
+        .detail(format!("{e}; send the whole body promptly"))
+        .header("Connection", "close"),
         JsonPayloadError::ContentType => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
@@ -230,6 +237,12 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
         .detail(other.to_string()),
     };
     problem.into()
+}
+
+/// The error a body reads as once `edge`'s deadline has passed: an I/O error of kind
+/// `TimedOut` (actix's own payload errors never are).
+fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
+    matches!(error, actix_web::error::PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut)
 }
 
 pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {

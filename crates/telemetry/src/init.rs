@@ -64,6 +64,7 @@ where
     };
     let subscriber = tracing_subscriber::registry()
         .with(EnvFilter::try_new(&config.log_filter)?)
+        .with(crate::client_errors::QuietClientErrors)
         .with(otel_layer)
         .with(fmt_layer);
     tracing::subscriber::set_global_default(subscriber)?;

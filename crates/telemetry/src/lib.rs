@@ -46,6 +46,7 @@
 //! exemplars, scraped by Prometheus; traces still leave over OTLP.
 
 mod client;
+mod client_errors;
 mod config;
 mod error;
 mod guard;

@@ -85,9 +85,23 @@ where
         let meta = event.metadata();
         let mut obj = Map::new();
         obj.insert("timestamp".into(), Value::from(timestamp()));
-        obj.insert("level".into(), Value::from(meta.level().as_str()));
+        // actix's line for a connection a client broke is no server error (`client_errors`).
+        let client_error = crate::client_errors::is_client_stream_error(event);
+        let level = if client_error {
+            "WARN"
+        } else {
+            meta.level().as_str()
+        };
+        obj.insert("level".into(), Value::from(level));
         obj.insert("target".into(), Value::from(meta.target()));
         event.record(&mut JsonVisitor(&mut obj));
+        if client_error {
+            obj.insert("client_error".into(), Value::from(true));
+            obj.insert(
+                "held_back".into(),
+                Value::from(crate::client_errors::take_held_back()),
+            );
+        }
         if let Some(span) = ctx.lookup_current() {
             obj.insert("span".into(), Value::from(span.name()));
             // A span of an unsampled request has no OpenTelemetry data; its mark holds the ids

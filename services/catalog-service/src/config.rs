@@ -77,6 +77,7 @@ pub struct Settings {
     /// May hold a password: log it only through `service_kit::db::redact`.
     pub database_url: String,
     pub http_workers: Option<usize>,
+    pub body_timeout: service_kit::edge::BodyTimeout,
     /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
     pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
@@ -98,6 +99,7 @@ impl std::fmt::Debug for Settings {
             .field("bind_addr", &self.bind_addr)
             .field("database_url", &service_kit::db::redact(&self.database_url))
             .field("http_workers", &self.http_workers)
+            .field("body_timeout", &self.body_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("telemetry", &self.telemetry)
             .field("cache", &self.cache)
@@ -157,6 +159,7 @@ impl Settings {
             bind_addr: cli.server.bind_addr_or(DEFAULT_PORT),
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
+            body_timeout: cli.server.body_timeout()?,
             shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry,
             cache: CacheSettings {

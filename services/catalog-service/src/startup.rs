@@ -84,13 +84,12 @@ impl Application {
         let drain = Drain::new(settings.shutdown_timeout);
         let drain_data = web::Data::new(drain.clone());
         let request_telemetry = telemetry.middleware();
+        let body_timeout = settings.body_timeout;
         let mut server = HttpServer::new(move || {
             App::new()
+                .app_data(body_timeout)
                 .wrap(actix_web::middleware::from_fn(
-                    service_kit::edge::head_as_get,
-                ))
-                .wrap(actix_web::middleware::from_fn(
-                    service_kit::edge::readable_bodies,
+                    service_kit::edge::request_edge,
                 ))
                 .wrap(service_kit::app::security_headers())
                 .wrap(request_telemetry.clone())

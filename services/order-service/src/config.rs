@@ -7,6 +7,7 @@ use clap::Parser;
 use contract::Cents;
 use service_kit::client_ip::{ForwardedHeader, TrustedProxies};
 use service_kit::config::{parse_duration, InvalidSetting, ServerArgs};
+use service_kit::edge::BodyTimeout;
 use telemetry::{TelemetryArgs, TelemetryConfig};
 
 use crate::domain::{ApiKeys, Burst, ReconcilePolicy, SuspiciousRules};
@@ -269,6 +270,7 @@ pub struct Settings {
     pub bind_addr: std::net::SocketAddr,
     pub database_url: String,
     pub http_workers: Option<usize>,
+    pub body_timeout: BodyTimeout,
     /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
     pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
@@ -296,6 +298,7 @@ impl Settings {
             bind_addr: cli.server.bind_addr_or(8080),
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
+            body_timeout: cli.server.body_timeout()?,
             shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry: TelemetryConfig::from_args(
                 &cli.telemetry,

@@ -111,17 +111,16 @@ impl Application {
         }
         .start(&drain);
         let origins = settings.cors_allowed_origins.clone();
+        let body_timeout = settings.body_timeout;
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("binding {} (BIND_ADDR)", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
         let (request_telemetry, metrics) = (telemetry.middleware(), telemetry.metrics_endpoint());
         let server = HttpServer::new(move || {
             App::new()
+                .app_data(body_timeout)
                 .wrap(actix_web::middleware::from_fn(
-                    service_kit::edge::head_as_get,
-                ))
-                .wrap(actix_web::middleware::from_fn(
-                    service_kit::edge::readable_bodies,
+                    service_kit::edge::request_edge,
                 ))
                 .wrap(routes::middleware::cors(&origins))
                 .wrap(actix_web::middleware::from_fn(

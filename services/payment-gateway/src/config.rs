@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use service_kit::config::{InvalidSetting, ServerArgs};
+use service_kit::edge::BodyTimeout;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use telemetry::{TelemetryArgs, TelemetryConfig};
@@ -85,6 +86,7 @@ pub struct Settings {
     pub database_url: String,
     /// HTTP worker threads; `None`: one per core.
     pub http_workers: Option<usize>,
+    pub body_timeout: BodyTimeout,
     /// `SHUTDOWN_TIMEOUT`: the drain\'s budget after SIGTERM or Ctrl-C.
     pub shutdown_timeout: std::time::Duration,
     pub telemetry: TelemetryConfig,
@@ -117,6 +119,7 @@ impl Settings {
             bind_addr,
             database_url: cli.server.database_url_or_default(SERVICE_NAME),
             http_workers: cli.server.http_workers,
+            body_timeout: cli.server.body_timeout()?,
             shutdown_timeout: cli.server.shutdown_timeout()?,
             telemetry,
             admin_token: cli.admin_token.as_deref().and_then(AdminToken::new),

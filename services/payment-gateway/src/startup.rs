@@ -59,17 +59,16 @@ impl Application {
             .map(|token| web::Data::new(routes::admin::AdminGuard::new(token)));
         let admin_enabled = admin_guard.is_some();
         let merchant_key = settings.merchant_key.clone().map(web::Data::new);
+        let body_timeout = settings.body_timeout;
         let openapi = routes::openapi(admin_enabled);
         let drain = Drain::new(settings.shutdown_timeout);
         let drain_data = web::Data::new(drain.clone());
 
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
+                .app_data(body_timeout)
                 .wrap(actix_web::middleware::from_fn(
-                    service_kit::edge::head_as_get,
-                ))
-                .wrap(actix_web::middleware::from_fn(
-                    service_kit::edge::readable_bodies,
+                    service_kit::edge::request_edge,
                 ))
                 .wrap(service_kit::app::security_headers())
                 .wrap(request_telemetry.clone())

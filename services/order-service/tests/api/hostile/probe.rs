@@ -257,3 +257,35 @@ async fn head_and_options_answer_like_the_other_services() {
         .expect("OPTIONS");
     assert_problem(unknown, 404, "not-found").await;
 }
+
+/// A slow request body with a valid key was held 30 s and answered 503, as if the service had
+/// failed: a body gets `REQUEST_BODY_TIMEOUT`, then 408 problem+json and the connection closes.
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::builder()
+        .setting("REQUEST_BODY_TIMEOUT", "300ms")
+        .spawn()
+        .await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/checkout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ALICE_KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"country\":"
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    // The rest of the body never comes; the connection stays open.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "no answer and no close within 10 s");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains(PROBLEM_JSON), "{text}");
+    assert!(text.contains("body-timeout"), "{text}");
+    app.assert_nothing_happened().await;
+}
