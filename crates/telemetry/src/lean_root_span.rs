@@ -14,7 +14,9 @@
 //! takes the sampling decision, then hands it over with [`with_start`] for the one synchronous
 //! call in which `TracingLogger` asks this builder for the span.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -26,6 +28,7 @@ use tracing_actix_web::RootSpanBuilder;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::request_span;
+use crate::route_names::route_names;
 use crate::sampling;
 
 /// `http_route` for requests that matched no route: one value, so that scanners probing random
@@ -95,7 +98,7 @@ impl RootSpanBuilder for LeanRootSpan {
                     None => span.context(),
                 };
                 record_start(&cx, req, method);
-                req.extensions_mut().insert(ArrivedAs(method));
+                req.extensions_mut().insert(SampledRoot { method, cx });
                 span
             }
         }
@@ -105,21 +108,23 @@ impl RootSpanBuilder for LeanRootSpan {
         span: tracing::Span,
         outcome: &Result<ServiceResponse<B>, Error>,
     ) {
-        // Empty (no active span) for an unsampled request's span and without the layer.
-        let cx = span.context();
-        if !cx.span().span_context().is_sampled() {
-            return;
-        }
         match outcome {
             Ok(res) => {
+                let req = res.request();
+                // Only a sampled request's span has OpenTelemetry data to finish. Its context
+                // comes from the request: asking the span (`span.context()`) costs a registry
+                // lookup and a context built anew, about a tenth of the request thread's
+                // telemetry (docs/BENCHMARKS.md).
+                let Some((method, cx)) = req
+                    .extensions()
+                    .get::<SampledRoot>()
+                    .map(|root| (root.method, root.cx.clone()))
+                else {
+                    return;
+                };
                 // After routing, actix answers this from the route it recorded; called before,
                 // it would run the whole matcher (regexes included) a second time.
-                let req = res.request();
                 let route = req.match_pattern();
-                let method = req
-                    .extensions()
-                    .get::<ArrivedAs>()
-                    .map_or_else(|| method_label(req.method()), |m| m.0);
                 Outcome {
                     route: route.as_deref().map(|r| (method, r)),
                     status: res.status(),
@@ -128,21 +133,30 @@ impl RootSpanBuilder for LeanRootSpan {
                 .record(&cx);
             }
             // An error that escaped every handler: actix turns it into a response later, with
-            // the status the error itself reports. The request (and its route) is gone.
-            Err(e) => Outcome {
-                route: None,
-                status: e.as_response_error().status_code(),
-                error: Some(e),
+            // the status the error itself reports. The request (and its route) is gone, so
+            // the span is asked; its context is empty unless the request was sampled.
+            Err(e) => {
+                let cx = span.context();
+                if cx.span().span_context().is_sampled() {
+                    Outcome {
+                        route: None,
+                        status: e.as_response_error().status_code(),
+                        error: Some(e),
+                    }
+                    .record(&cx);
+                }
             }
-            .record(&cx),
         }
     }
 }
 
-/// The method a sampled request arrived with, for its span's name at the end: a middleware
-/// inside may rewrite the request's (`HEAD` is routed as `GET`).
-#[derive(Clone, Copy)]
-struct ArrivedAs(&'static str);
+/// Kept in a sampled request's extensions for the end of its span: the method it arrived with
+/// (a middleware inside may rewrite the request's: `HEAD` is routed as `GET`) and the span's
+/// OpenTelemetry context.
+pub(crate) struct SampledRoot {
+    method: &'static str,
+    pub(crate) cx: Context,
+}
 
 /// The `tracing` span of every request. Its OpenTelemetry span (sampled requests only) is
 /// named and given its attributes by [`record_start`] and [`Outcome::record`], directly:
@@ -167,8 +181,30 @@ fn record_start(cx: &Context, req: &ServiceRequest, method: &'static str) {
     let otel_span = cx.span();
     otel_span.update_name(method);
     if let Some(peer) = req.peer_addr() {
-        otel_span.set_attribute(KeyValue::new("client.address", peer.ip().to_string()));
+        otel_span.set_attribute(KeyValue::new("client.address", client_address(peer.ip())));
     }
+}
+
+thread_local! {
+    /// The last peer address this thread formatted.
+    static LAST_PEER: RefCell<Option<(IpAddr, Arc<str>)>> = const { RefCell::new(None) };
+}
+
+/// `ip` as text, shared: consecutive requests mostly come from the same peer (behind a load
+/// balancer or a proxy, always), and a shared string is neither formatted again nor copied when
+/// the exporter clones the span.
+fn client_address(ip: IpAddr) -> Arc<str> {
+    LAST_PEER.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((seen, text)) if *seen == ip => Arc::clone(text),
+            _ => {
+                let text: Arc<str> = ip.to_string().into();
+                *last = Some((ip, Arc::clone(&text)));
+                text
+            }
+        }
+    })
 }
 
 /// How a sampled request ended, for its server span.
@@ -187,8 +223,16 @@ impl Outcome<'_> {
     fn record(&self, cx: &Context) {
         let otel_span = cx.span();
         if let Some((method, route)) = self.route {
-            otel_span.update_name(format!("{method} {route}"));
-            otel_span.set_attribute(KeyValue::new("http.route", route.to_owned()));
+            match route_names(method, route) {
+                Some(kept) => {
+                    otel_span.update_name(kept.name);
+                    otel_span.set_attribute(KeyValue::new("http.route", kept.route));
+                }
+                None => {
+                    otel_span.update_name(format!("{method} {route}"));
+                    otel_span.set_attribute(KeyValue::new("http.route", route.to_owned()));
+                }
+            }
         }
         otel_span.set_attribute(KeyValue::new(
             "http.response.status_code",

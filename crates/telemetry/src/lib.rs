@@ -59,6 +59,7 @@ mod metrics;
 mod pipeline;
 mod propagation;
 mod request_span;
+mod route_names;
 mod sampling;
 pub mod testing;
 
