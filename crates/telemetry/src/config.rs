@@ -202,13 +202,15 @@ impl Default for BatchSettings {
     }
 }
 
-/// How long one OTLP export request may take unless `OTEL_BSP_EXPORT_TIMEOUT` says otherwise.
+/// How long one OTLP export may take unless `OTEL_BSP_EXPORT_TIMEOUT` says otherwise.
 ///
-/// The specification's `OTEL_BSP_EXPORT_TIMEOUT` default is 30 s, but opentelemetry_sdk 0.32
+/// The specification's `OTEL_BSP_EXPORT_TIMEOUT` default is 30 s, but opentelemetry_sdk 0.33
 /// applies its own export timeout only in the experimental async-runtime processor; the
 /// thread-based batch processor used here waits as long as the exporter does. So the setting is
-/// applied as the exporter's request timeout, and its default is the OTLP exporter's own
-/// (`OTEL_EXPORTER_OTLP_TIMEOUT`'s default in opentelemetry-otlp 0.32: 10 s).
+/// applied as the exporter's timeout, and its default is the OTLP exporter's own
+/// (`OTEL_EXPORTER_OTLP_TIMEOUT`'s default in opentelemetry-otlp 0.33: 10 s). Since 0.33 the
+/// exporter retries a failed export (connection refused, 429, 502, 503, 504) up to three times
+/// with backoff; the timeout bounds all the attempts together, not each one.
 pub(crate) const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Spans per OTLP export request unless `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` says otherwise.

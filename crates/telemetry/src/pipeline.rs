@@ -1,7 +1,7 @@
 //! Counting what the span pipeline does with spans: `otel_sdk_exporter_span_exported_total`.
 //!
 //! [`CountingExporter`] wraps the OTLP exporter and counts each exported batch as `success` or
-//! `failure`. The batch span processor of opentelemetry_sdk 0.32 keeps its count of spans dropped
+//! `failure`. The batch span processor of opentelemetry_sdk 0.33 keeps its count of spans dropped
 //! on a full queue private (it only logs it at shutdown), so `dropped` counts what this crate can
 //! see: spans refused because the pipeline was already shut down. A collector outage therefore
 //! shows as `failure`, and a queue overflow only as a gap between spans ended and spans counted.
