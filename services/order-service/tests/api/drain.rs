@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
 use wiremock::ResponseTemplate;
 
 use crate::helpers::*;
@@ -10,18 +11,26 @@ use crate::helpers::*;
 /// How long the slow gateway takes: long enough to begin the drain while the charge waits.
 const SLOW_CHARGE: Duration = Duration::from_millis(1500);
 
-#[tokio::test]
-async fn a_checkout_in_flight_when_the_drain_begins_settles_and_the_server_then_stops() {
-    let app = TestApp::builder()
-        .setting("PAYMENT_TIMEOUT", "5s")
-        .setting("SHUTDOWN_TIMEOUT", "10s")
+/// What a drain begins in the middle of: an app (with `settings`) whose one checkout has sent
+/// its charge to a gateway that answers `charge_id` after `delay`. Returns the app and the
+/// checkout's answer to come.
+async fn checkout_waiting_on_the_gateway(
+    settings: &[(&str, &str)],
+    charge_id: &str,
+    delay: Duration,
+) -> (TestApp, JoinHandle<reqwest::Result<reqwest::Response>>) {
+    let app = settings
+        .iter()
+        .fold(TestApp::builder(), |builder, (variable, value)| {
+            builder.setting(variable, *value)
+        })
         .spawn()
         .await;
     app.given_product("p-1", "Widget", 1999).await;
     app.given_gateway_responds(
         ResponseTemplate::new(201)
-            .set_body_json(charge_json("ch_drained"))
-            .set_delay(SLOW_CHARGE),
+            .set_body_json(charge_json(charge_id))
+            .set_delay(delay),
     )
     .await;
     let checkout = {
@@ -31,6 +40,17 @@ async fn a_checkout_in_flight_when_the_drain_begins_settles_and_the_server_then_
         tokio::spawn(async move { request.send().await })
     };
     app.wait_for_charge_requests(1).await;
+    (app, checkout)
+}
+
+#[tokio::test]
+async fn a_checkout_in_flight_when_the_drain_begins_settles_and_the_server_then_stops() {
+    let (app, checkout) = checkout_waiting_on_the_gateway(
+        &[("PAYMENT_TIMEOUT", "5s"), ("SHUTDOWN_TIMEOUT", "10s")],
+        "ch_drained",
+        SLOW_CHARGE,
+    )
+    .await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 
     app.drain.begin();
@@ -53,26 +73,13 @@ async fn a_checkout_in_flight_when_the_drain_begins_settles_and_the_server_then_
 
 #[tokio::test]
 async fn a_checkout_arriving_while_draining_is_503_and_writes_nothing() {
-    let app = TestApp::builder()
-        .setting("PAYMENT_TIMEOUT", "5s")
-        .setting("SHUTDOWN_TIMEOUT", "10s")
-        .spawn()
-        .await;
-    app.given_product("p-1", "Widget", 1999).await;
-    app.given_gateway_responds(
-        ResponseTemplate::new(201)
-            .set_body_json(charge_json("ch_first"))
-            .set_delay(SLOW_CHARGE),
+    // A checkout in flight keeps the server draining (and answering) while the next arrives.
+    let (app, first) = checkout_waiting_on_the_gateway(
+        &[("PAYMENT_TIMEOUT", "5s"), ("SHUTDOWN_TIMEOUT", "10s")],
+        "ch_first",
+        SLOW_CHARGE,
     )
     .await;
-    // A checkout in flight keeps the server draining (and answering) while the next arrives.
-    let first = {
-        let request = app
-            .checkout_request(Some(ALICE_KEY))
-            .json(&basket(&[("p-1", 1)]));
-        tokio::spawn(async move { request.send().await })
-    };
-    app.wait_for_charge_requests(1).await;
 
     app.drain.begin();
 
@@ -98,26 +105,16 @@ async fn a_checkout_arriving_while_draining_is_503_and_writes_nothing() {
 #[tokio::test]
 async fn a_charge_still_waiting_when_the_drain_runs_out_of_time_is_recorded_unknown() {
     // SHUTDOWN_TIMEOUT 2 s: in-flight work is told to stop at 1.5 s; the gateway would take 30 s.
-    let app = TestApp::builder()
-        .setting("PAYMENT_TIMEOUT", "30s")
-        .setting("REQUEST_TIMEOUT", "60s")
-        .setting("SHUTDOWN_TIMEOUT", "2s")
-        .spawn()
-        .await;
-    app.given_product("p-1", "Widget", 1999).await;
-    app.given_gateway_responds(
-        ResponseTemplate::new(201)
-            .set_body_json(charge_json("ch_late"))
-            .set_delay(Duration::from_secs(30)),
+    let (app, checkout) = checkout_waiting_on_the_gateway(
+        &[
+            ("PAYMENT_TIMEOUT", "30s"),
+            ("REQUEST_TIMEOUT", "60s"),
+            ("SHUTDOWN_TIMEOUT", "2s"),
+        ],
+        "ch_late",
+        Duration::from_secs(30),
     )
     .await;
-    let checkout = {
-        let request = app
-            .checkout_request(Some(ALICE_KEY))
-            .json(&basket(&[("p-1", 1)]));
-        tokio::spawn(async move { request.send().await })
-    };
-    app.wait_for_charge_requests(1).await;
 
     app.drain.begin();
 
