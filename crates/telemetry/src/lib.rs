@@ -29,6 +29,8 @@
 //! - `propagation`: `OTEL_PROPAGATORS`, extraction from requests, injection into calls.
 //! - `sampling`: the head-sampling decision, taken before a request's root span exists; an
 //!   unsampled request builds no OpenTelemetry span data at all.
+//! - `route_names`: each sampled server span's `{method} {route}` name and `http.route`,
+//!   formatted once per route and shared.
 //! - `lean_root_span`: the `RootSpanBuilder` with which tracing-actix-web's `TracingLogger`
 //!   opens each request's server span (stable HTTP conventions, route read after routing).
 //! - `http`: the request middleware (the sampling decision, `TracingLogger`, the server

@@ -11,6 +11,9 @@ use crate::helpers::*;
 /// How long the slow gateway takes: long enough to begin the drain while the charge waits.
 const SLOW_CHARGE: Duration = Duration::from_millis(1500);
 
+/// Room for that charge, and for the drain to wait for it.
+const DRAIN_SETTINGS: &[(&str, &str)] = &[("PAYMENT_TIMEOUT", "5s"), ("SHUTDOWN_TIMEOUT", "10s")];
+
 /// What a drain begins in the middle of: an app (with `settings`) whose one checkout has sent
 /// its charge to a gateway that answers `charge_id` after `delay`. Returns the app and the
 /// checkout's answer to come.
@@ -45,12 +48,8 @@ async fn checkout_waiting_on_the_gateway(
 
 #[tokio::test]
 async fn a_checkout_in_flight_when_the_drain_begins_settles_and_the_server_then_stops() {
-    let (app, checkout) = checkout_waiting_on_the_gateway(
-        &[("PAYMENT_TIMEOUT", "5s"), ("SHUTDOWN_TIMEOUT", "10s")],
-        "ch_drained",
-        SLOW_CHARGE,
-    )
-    .await;
+    let (app, checkout) =
+        checkout_waiting_on_the_gateway(DRAIN_SETTINGS, "ch_drained", SLOW_CHARGE).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 
     app.drain.begin();
@@ -74,12 +73,8 @@ async fn a_checkout_in_flight_when_the_drain_begins_settles_and_the_server_then_
 #[tokio::test]
 async fn a_checkout_arriving_while_draining_is_503_and_writes_nothing() {
     // A checkout in flight keeps the server draining (and answering) while the next arrives.
-    let (app, first) = checkout_waiting_on_the_gateway(
-        &[("PAYMENT_TIMEOUT", "5s"), ("SHUTDOWN_TIMEOUT", "10s")],
-        "ch_first",
-        SLOW_CHARGE,
-    )
-    .await;
+    let (app, first) =
+        checkout_waiting_on_the_gateway(DRAIN_SETTINGS, "ch_first", SLOW_CHARGE).await;
 
     app.drain.begin();
 
