@@ -22,9 +22,12 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
 use futures_util::future::{Either, LocalBoxFuture};
 use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::TraceContextExt as _;
 use tracing_actix_web::{RootSpan, TracingLogger};
 
-use crate::lean_root_span::{method_label, with_start, LeanRootSpan, Start, UNMATCHED_ROUTE};
+use crate::lean_root_span::{
+    method_label, with_start, LeanRootSpan, SampledRoot, Start, UNMATCHED_ROUTE,
+};
 use crate::metrics::{
     mark_current_root, HistogramFamily, Registry, SpanIds, HTTP_DURATION_BUCKETS,
     OPENMETRICS_CONTENT_TYPE,
@@ -145,7 +148,6 @@ where
         let started = Instant::now();
         let method = method_label(req.method());
         let start = self.middleware.start(&req);
-        let sampled = matches!(start, Start::Sampled { .. });
         let propagated = match &start {
             Start::NotSampled(propagated) => Some(propagated.clone()),
             Start::Off | Start::Sampled { .. } => None,
@@ -171,17 +173,18 @@ where
                         route.as_deref().unwrap_or(UNMATCHED_ROUTE),
                         res.status().as_str(),
                     ]);
-                    // The server span, as tracing-actix-web keeps it in the request; read only
-                    // for the few observations that become exemplars.
-                    let root = || req.extensions().get::<RootSpan>().cloned();
-                    let ids = || root().and_then(|span| SpanIds::of_span(&span));
-                    let taken = if sampled {
-                        observed.observe_with(elapsed, ids)
-                    } else {
-                        observed.observe_with(elapsed, || None)
+                    // The sampled server span's ids, from the context `LeanRootSpan` keeps in a
+                    // sampled request (none otherwise): read only for the few observations
+                    // that become exemplars.
+                    let ids = || {
+                        req.extensions()
+                            .get::<SampledRoot>()
+                            .and_then(|root| SpanIds::from_context(root.cx.span().span_context()))
                     };
-                    if let Some(taken) = taken {
-                        if let Some(span) = root() {
+                    if let Some(taken) = observed.observe_with(elapsed, ids) {
+                        // The span tracing-actix-web keeps in the request, entered so that the
+                        // mark finds it as the request's root.
+                        if let Some(span) = req.extensions().get::<RootSpan>().cloned() {
                             span.in_scope(|| mark_current_root(taken));
                         }
                     }
