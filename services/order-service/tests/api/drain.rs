@@ -81,11 +81,7 @@ async fn a_checkout_arriving_while_draining_is_503_and_writes_nothing() {
     let response = app
         .post_checkout(&basket(&[("p-1", 1)]), Some(ALICE_KEY))
         .await;
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let retry_after = header(&response, "retry-after");
     assert_problem(response, 503, "shutting-down").await;
     assert_eq!(retry_after.as_deref(), Some("1"));
     assert_created(first.await.expect("join").expect("the first answer")).await;

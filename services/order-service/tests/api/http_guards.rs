@@ -7,14 +7,6 @@ use crate::helpers::*;
 
 const SHOP: &str = "https://shop.example";
 
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 async fn spawn_with_origins(origins: &str) -> TestApp {
     TestApp::builder()
         .setting("CORS_ALLOWED_ORIGINS", origins)

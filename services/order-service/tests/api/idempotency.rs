@@ -12,14 +12,6 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
 
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 /// Status, `Idempotent-Replayed`, `Location`, and the body bytes.
 async fn parts(response: reqwest::Response) -> (u16, Option<String>, Option<String>, String) {
     let status = response.status().as_u16();

@@ -162,11 +162,7 @@ mod needs_postgres {
         let response = app
             .post_checkout(&basket(&[("p-1", 1)]), Some(ALICE_KEY))
             .await;
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let retry_after = header(&response, "retry-after");
         assert_problem(response, 503, "database-unavailable").await;
         assert_eq!(retry_after.as_deref(), Some("2"));
         // A read, the same way.

@@ -14,14 +14,6 @@ fn limited(client: &str, global: &str) -> TestAppBuilder {
         .setting("RATE_LIMIT_GLOBAL", global)
 }
 
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 /// A cheap limited request: an order lookup (404 for an unknown id).
 async fn lookup(app: &TestApp, key: Option<&str>) -> reqwest::Response {
     app.get_order("no-such-order", key).await
