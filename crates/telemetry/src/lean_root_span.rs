@@ -150,9 +150,9 @@ impl RootSpanBuilder for LeanRootSpan {
     }
 }
 
-/// Kept in a sampled request's extensions for the end of its span: the method it arrived with
-/// (a middleware inside may rewrite the request's: `HEAD` is routed as `GET`) and the span's
-/// OpenTelemetry context.
+/// Kept in a sampled request's extensions, and only there: the method it arrived with (a
+/// middleware inside may rewrite the request's: `HEAD` is routed as `GET`) and the span's
+/// OpenTelemetry context, for the end of the span and for the request middleware's exemplar.
 pub(crate) struct SampledRoot {
     method: &'static str,
     pub(crate) cx: Context,
